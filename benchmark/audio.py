@@ -1,0 +1,219 @@
+"""Safe audio access for task folders: path containment, header reads, decoding, resampling.
+
+Task folders are untrusted input. A path in ``examples.jsonl`` must stay inside its
+folder (no absolute paths, no ``..``, no symlink pointing out), and a file is read
+only after its size is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+SAMPLE_RATE = 16_000
+MIN_SECONDS = 0.1
+MAX_SECONDS = 60.0
+MAX_FILE_BYTES = 20 * 1024 * 1024
+AUDIO_SUFFIXES = (".wav", ".flac")
+# Suffixes of audio files that may be left lying in a folder without being referenced.
+ANY_AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff", ".aif")
+ALLOWED_FORMATS = ("WAV", "FLAC")
+
+
+class AudioError(Exception):
+    """An audio file that cannot be used; ``code`` is the validation finding code."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class FolderIndex:
+    """All files under a task folder, found with one ``scandir`` walk (no symlinks followed)."""
+
+    root: Path
+    files: frozenset[str]
+    """Relative POSIX paths of regular files reached without crossing a symlink."""
+    links: frozenset[str]
+    """Relative POSIX paths of symlinks (to files or folders)."""
+    sizes: dict[str, int]
+    """Size in bytes of each regular file."""
+
+    @classmethod
+    def scan(cls, root: Path) -> FolderIndex:
+        """Walk ``root`` once."""
+        files: set[str] = set()
+        links: set[str] = set()
+        sizes: dict[str, int] = {}
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                for entry in it:
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    if entry.is_symlink():
+                        links.add(rel)
+                    elif entry.is_dir():
+                        stack.append(rel)
+                    elif entry.is_file():
+                        files.add(rel)
+                        sizes[rel] = entry.stat().st_size
+        return cls(root=root, files=frozenset(files), links=frozenset(links), sizes=sizes)
+
+    def resolve(self, rel: str) -> str:
+        """Check that ``rel`` names a file inside the folder and return its normalised form.
+
+        Raises:
+            AudioError: T300 absolute path, T301 ``..`` escape, T302 symlink out of the
+                folder, T303 missing file.
+        """
+        if rel.startswith(("/", "\\")) or (len(rel) > 1 and rel[1] == ":") or "\\" in rel:
+            raise AudioError("T300", f"{rel!r} is absolute or not a POSIX relative path")
+        norm = posixpath.normpath(rel)
+        if norm == ".." or norm.startswith("../"):
+            raise AudioError("T301", f"{rel!r} points outside the task folder")
+        if norm in self.files:
+            return norm
+        full = self.root / norm
+        if not os.path.lexists(full):
+            raise AudioError("T303", f"{rel!r} does not exist")
+        # A symlink somewhere on the way: allowed only if it stays inside the folder.
+        real, root_real = os.path.realpath(full), os.path.realpath(self.root)
+        if os.path.commonpath([real, root_real]) != root_real:
+            raise AudioError("T302", f"{rel!r} is a link to {real}, outside the task folder")
+        if not os.path.isfile(real):
+            raise AudioError("T303", f"{rel!r} is not a file")
+        return norm
+
+    def size(self, rel: str) -> int:
+        """File size in bytes (follows an in-folder symlink)."""
+        size = self.sizes.get(rel)
+        return size if size is not None else os.path.getsize(self.root / rel)
+
+
+@dataclass(frozen=True)
+class AudioHeader:
+    """What a file's header says, read without decoding the samples."""
+
+    format: str
+    samplerate: int
+    channels: int
+    frames: int
+
+    @property
+    def seconds(self) -> float:
+        """Duration in seconds."""
+        return self.frames / self.samplerate if self.samplerate else 0.0
+
+
+def read_header(path: str | os.PathLike[str]) -> AudioHeader:
+    """Read an audio header with libsndfile.
+
+    Raises:
+        AudioError: T310 when libsndfile cannot open the file.
+    """
+    try:
+        with sf.SoundFile(path) as f:
+            return AudioHeader(f.format, f.samplerate, f.channels, f.frames)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError("T310", f"cannot be decoded as audio: {exc}") from exc
+
+
+def header_problems(header: AudioHeader) -> list[tuple[str, str]]:
+    """The contract rules a header breaks, as ``(code, message)`` pairs."""
+    out = []
+    if header.format not in ALLOWED_FORMATS:
+        out.append(("T304", f"is {header.format}, not WAV or FLAC"))
+    if header.samplerate != SAMPLE_RATE:
+        out.append(("T311", f"sample rate is {header.samplerate} Hz, not {SAMPLE_RATE} Hz"))
+    if header.channels != 1:
+        out.append(("T312", f"has {header.channels} channels, not 1 (mono)"))
+    if not MIN_SECONDS <= header.seconds <= MAX_SECONDS:
+        out.append(("T313", f"lasts {header.seconds:.3f} s, outside {MIN_SECONDS} s to {MAX_SECONDS:.0f} s"))
+    return out
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """What decoding a whole file found (used by ``bench validate --deep``)."""
+
+    path: str
+    error: str | None = None
+    frames: int = 0
+    header_frames: int = 0
+    peak: float = 0.0
+    pcm_sha256: str = ""
+
+
+def decode_check(path: str) -> DecodeResult:
+    """Decode every sample of ``path``; runs in worker processes, so it takes a plain string.
+
+    Decodes block by block, so a file that breaks part-way reports how far it got.
+    """
+    h = hashlib.sha256()
+    frames, header_frames, peak, finite = 0, 0, 0.0, True
+    try:
+        with sf.SoundFile(path) as f:
+            header_frames = f.frames
+            for block in f.blocks(blocksize=1 << 14, dtype="float32", always_2d=True):
+                frames += block.shape[0]
+                finite = finite and bool(np.isfinite(block).all())
+                peak = max(peak, float(np.abs(block).max()) if block.size else 0.0)
+                h.update(np.ascontiguousarray(block).tobytes())
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        return DecodeResult(path=path, error=str(exc), frames=frames, header_frames=header_frames)
+    if not finite:
+        return DecodeResult(path=path, error="contains NaN or infinite samples", frames=frames)
+    return DecodeResult(path=path, frames=frames, header_frames=header_frames, peak=peak, pcm_sha256=h.hexdigest())
+
+
+def decode_many(paths: list[str]) -> list[DecodeResult]:
+    """Decode a chunk of files (one worker task, to keep inter-process traffic small)."""
+    return [decode_check(p) for p in paths]
+
+
+def read_audio(path: str | os.PathLike[str], target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file as float32 mono at ``target_rate``, refusing files over the size cap.
+
+    Raises:
+        AudioError: the file is too large (T314) or cannot be decoded (T310).
+    """
+    size = os.path.getsize(path)
+    if size > MAX_FILE_BYTES:
+        raise AudioError("T314", f"{path} is {size} bytes, over the {MAX_FILE_BYTES} byte cap")
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError("T310", f"{path} cannot be decoded: {exc}") from exc
+    return resample(to_mono(data), rate, target_rate)
+
+
+def resample(signal: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample a mono float signal with soxr (very high quality); a no-op at the same rate."""
+    signal = np.asarray(signal, dtype=np.float32)
+    if rate == target_rate:
+        return signal
+    import soxr
+
+    return soxr.resample(signal, rate, target_rate, quality="VHQ").astype(np.float32)
+
+
+def to_mono(data: np.ndarray) -> np.ndarray:
+    """Average the channels of a ``(frames, channels)`` or 1-D array."""
+    return data if data.ndim == 1 else data.mean(axis=1)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

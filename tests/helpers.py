@@ -1,0 +1,116 @@
+"""Builders for small synthetic task folders (tones made here; nothing is downloaded)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+SR = 16_000
+
+
+def tone(freq: float, seconds: float = 0.25, sr: int = SR, amp: float = 0.3, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return x if channels == 1 else np.stack([x] * channels, axis=1)
+
+
+def write_audio(path: Path, data: np.ndarray, sr: int = SR, fmt: str | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, data, sr, format=fmt or path.suffix.lstrip(".").upper())
+
+
+def card(name: str = "ToneHeight", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": name,
+        "version": "1.0.0",
+        "description": "Is the tone high or low?",
+        "dimension": "audio",
+        "task_type": "classification",
+        "metric": "accuracy",
+        "labels": ["high", "low"],
+        "instructions": [
+            "Is the tone high or low? Answer high or low.",
+            "Listen: is this a high or a low tone?",
+            "Answer with high or low: how is the pitch of the tone?",
+            "Say whether the tone is high or low.",
+            "Classify the tone as high or low.",
+        ],
+        "audio_inputs": 1,
+        "license": "CC0-1.0",
+        "source": {"dataset": "synthetic", "url": "", "citation": "", "notes": "sine tones"},
+        "languages": [],
+        "authors": ["Test Author"],
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+README = """# ToneHeight
+
+## Objective
+Pitch.
+
+## Data provenance
+Synthetic.
+
+## Licence
+CC0-1.0.
+
+## Example
+high
+
+## Baseline
+Chance 0.5.
+"""
+
+
+def make_task(
+    root: Path,
+    name: str = "ToneHeight",
+    *,
+    n_train: int = 8,
+    n_test: int = 32,
+    card_overrides: dict[str, Any] | None = None,
+    fmt: str = "flac",
+) -> Path:
+    """A valid classification task folder: high (880 Hz+) vs low (220 Hz+) tones, all distinct."""
+    folder = root / name
+    (folder / "audio").mkdir(parents=True)
+    (folder / "task.json").write_text(json.dumps(card(name, **(card_overrides or {})), indent=2))
+    lines = []
+    for i in range(n_train + n_test):
+        label = "high" if i % 2 else "low"
+        freq = (880.0 if label == "high" else 220.0) + i
+        rel = f"audio/{i:04d}.{fmt}"
+        write_audio(folder / rel, tone(freq))
+        split = "train" if i < n_train else "test"
+        lines.append(json.dumps({"id": f"{i:04d}", "split": split, "audio": rel, "label": label}))
+    (folder / "examples.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "README.md").write_text(README)
+    return folder
+
+
+def read_examples(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (folder / "examples.jsonl").read_text().splitlines() if line.strip()]
+
+
+def write_examples(folder: Path, rows: list[dict[str, Any]]) -> None:
+    (folder / "examples.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def edit_card(folder: Path, **changes: Any) -> None:
+    data = json.loads((folder / "task.json").read_text())
+    for key, value in changes.items():
+        if value is _DELETE:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    (folder / "task.json").write_text(json.dumps(data, indent=2))
+
+
+_DELETE = object()
+DELETE = _DELETE
