@@ -7,6 +7,7 @@ that need them, so ``bench --help`` stays fast.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -68,13 +69,16 @@ def validate(
         str | None, typer.Option("--changed-since", metavar="REF", help="Only folders changed since a git ref.")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes for --deep (default: all cores).")] = None,
+    tasks_root: Annotated[
+        Path, typer.Option("--tasks-root", help="Task folders that submissions are checked against.")
+    ] = Path("tasks"),
 ) -> None:
-    """Check task folders against the contract; exit 1 if any error is found."""
+    """Check task folders (and submissions) against the contract; exit 1 if any error is found."""
     from benchmark.findings import format_findings
     from benchmark.validate import UsageError, validate_paths
 
     try:
-        reports = validate_paths(paths, deep=deep, changed_since=changed_since, workers=workers)
+        reports = validate_paths(paths, deep=deep, changed_since=changed_since, workers=workers, tasks_root=tasks_root)
     except UsageError as exc:
         raise _fail(str(exc), code=2) from None
     findings = [f for r in reports for f in r.findings]
@@ -192,6 +196,132 @@ def export_hf(
     except TaskLoadError as exc:
         raise _fail(str(exc)) from None
     for path in written:
+        typer.echo(f"wrote {path}")
+
+
+def _parse_model_args(pairs: list[str] | None) -> dict[str, str]:
+    args = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise _fail(f"--model-arg takes key=value, got {pair!r}", code=2)
+        args[key.strip()] = value
+    return args
+
+
+@app.command()
+def models() -> None:
+    """List the model adapters and their spec strings."""
+    from benchmark.adapters import REGISTRY
+
+    for entry in REGISTRY.values():
+        arg = f":<{entry.argument}>" if entry.argument else ""
+        typer.echo(f"{entry.family + arg:28} {entry.summary}  (e.g. {entry.example})")
+
+
+TasksRoot = Annotated[Path, typer.Option("--tasks-root", help="Folder holding the task folders.")]
+SubmissionsRoot = Annotated[Path, typer.Option("--out", help="Folder holding submissions.")]
+
+
+@app.command()
+def run(
+    model: Annotated[str, typer.Option("--model", help="Adapter spec, e.g. majority (see `bench models`).")],
+    tasks: Annotated[
+        list[str] | None, typer.Option("--tasks", help="Task name, glob, dimension:NAME or folder (repeatable).")
+    ] = None,
+    model_arg: Annotated[list[str] | None, typer.Option("--model-arg", help="Adapter argument k=v.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N test examples of each task.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Examples per predict call.")] = 16,
+    out: SubmissionsRoot = Path("submissions"),
+    name: Annotated[str | None, typer.Option(help="Submission name (default: from the spec).")] = None,
+    tasks_root: TasksRoot = Path("tasks"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and plan; load and run nothing.")] = False,
+) -> None:
+    """Run a model on tasks, appending one record per example; re-run the same command to resume."""
+    from benchmark.runner import RunError, RunRequest
+    from benchmark.runner import run as run_model
+
+    selectors = [s for item in tasks or [] for s in item.split(",") if s]
+    request = RunRequest(
+        spec=model,
+        args=_parse_model_args(model_arg),
+        selectors=selectors,
+        tasks_root=tasks_root,
+        out=out,
+        name=name,
+        limit=limit,
+        batch_size=batch_size,
+        dry_run=dry_run,
+    )
+    try:
+        result = run_model(request, progress=_progress_bar)
+    except RunError as exc:
+        raise _fail(str(exc), code=2) from None
+    for plan in result.plans:
+        for note in plan.notes:
+            typer.echo(f"note: {note}", err=True)
+        if plan.skip:
+            typer.echo(f"skip {plan.task.key}: {plan.skip}", err=True)
+        elif dry_run:
+            typer.echo(f"{plan.task.key}: {len(plan.pending)} to run, {plan.done} done -> {plan.run_file}")
+    for s in result.summaries:
+        typer.echo(
+            f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  "
+            f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
+        )
+    if not dry_run:
+        typer.echo(f"records under {result.submission / 'runs'}", err=True)
+
+
+def _progress_bar(total: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="ex", desc="examples", dynamic_ncols=True, disable=total == 0 or None)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+@app.command()
+def score(
+    submission: Annotated[Path, typer.Argument(help="A submission folder, submissions/<model>.")],
+    tasks_root: TasksRoot = Path("tasks"),
+) -> None:
+    """Re-score a submission's saved records from their raw outputs (no model is run)."""
+    from benchmark.runner import RunError, rescore
+
+    try:
+        summaries = rescore(submission, tasks_root)
+    except RunError as exc:
+        raise _fail(str(exc), code=2) from None
+    for s in summaries:
+        typer.echo(f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  N/A {s.na_rate:.1%}")
+
+
+leaderboard_app = typer.Typer(help="Build leaderboard tables from submissions.", no_args_is_help=True)
+app.add_typer(leaderboard_app, name="leaderboard")
+
+
+@leaderboard_app.command("build")
+def leaderboard_build(
+    submissions: Annotated[Path, typer.Option(help="Folder of submissions.")] = Path("submissions"),
+    tasks_root: TasksRoot = Path("tasks"),
+    out: Annotated[Path, typer.Option(help="Where the tables go.")] = Path("leaderboard/tables"),
+) -> None:
+    """Recompute every table from the records; write Markdown, CSV and JSON."""
+    from benchmark.leaderboard import build_tables, write_tables
+    from benchmark.runner import RunError, load_tasks, select_tasks
+
+    try:
+        tasks = load_tasks(select_tasks([], tasks_root))
+    except RunError as exc:
+        raise _fail(str(exc), code=2) from None
+    board = build_tables(submissions, tasks)
+    for path in write_tables(board, out):
         typer.echo(f"wrote {path}")
 
 

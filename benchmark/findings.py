@@ -96,6 +96,17 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "README.md lacks a recommended section",
         "add headings for objective, data, licence, example and baseline",
     ),
+    # submissions
+    "S100": ("error", "model.json is missing or invalid", "write model.json with the fields of ModelCard"),
+    "S101": ("error", "run record is invalid", "records are written by `bench run`: re-run instead of editing"),
+    "S102": ("error", "run file names no existing task", "remove the file, or add the task to the tasks folder"),
+    "S103": ("warning", "run is of an older task version", "re-run on the current version (the leaderboard skips it)"),
+    "S104": ("warning", "run does not cover every test example", "finish it by re-running the same `bench run`"),
+    "S105": (
+        "error",
+        "records made on other task files of the same version",
+        "re-run the model; if the task changed, bump its version",
+    ),
 }
 
 

@@ -509,7 +509,7 @@ def discover_task_dirs(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if not path.is_dir():
             raise UsageError(f"{path} is not a folder; pass task folders or a parent such as tasks/")
-        if is_task_folder(path):
+        if is_task_folder(path) or (path / "model.json").exists():
             found.append(path)
         else:
             found += sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
@@ -541,20 +541,30 @@ def _git(args: list[str], cwd: Path) -> str:
 
 
 def validate_paths(
-    paths: list[Path], *, deep: bool = False, changed_since: str | None = None, workers: int | None = None
+    paths: list[Path],
+    *,
+    deep: bool = False,
+    changed_since: str | None = None,
+    workers: int | None = None,
+    tasks_root: Path = Path("tasks"),
 ) -> list[TaskReport]:
-    """Validate every task folder named by ``paths`` (deep mode decodes in worker processes)."""
-    task_dirs = discover_task_dirs(paths)
+    """Validate every task folder and submission named by ``paths`` (deep mode decodes in worker processes)."""
+    from benchmark.submissions import is_submission, validate_submission
+
+    folders = discover_task_dirs(paths)
     if changed_since is not None:
-        task_dirs = changed_task_dirs(task_dirs, changed_since)
+        folders = changed_task_dirs(folders, changed_since)
+    submissions = [d for d in folders if is_submission(d)]
+    reports = [TaskReport(root=d, findings=validate_submission(d, tasks_root)) for d in submissions]
+    task_dirs = [d for d in folders if d not in submissions]
     if not deep:
-        return [validate_task(d) for d in task_dirs]
+        return reports + [validate_task(d) for d in task_dirs]
     workers = workers or os.cpu_count() or 1
     if workers == 1:
-        return [validate_task(d, deep=True) for d in task_dirs]
+        return reports + [validate_task(d, deep=True) for d in task_dirs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         decoder = _pool_decoder(pool, workers)
-        return [validate_task(d, deep=True, decoder=decoder) for d in task_dirs]
+        return reports + [validate_task(d, deep=True, decoder=decoder) for d in task_dirs]
 
 
 def _pool_decoder(pool: ProcessPoolExecutor, workers: int) -> Decoder:

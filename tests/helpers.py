@@ -114,3 +114,82 @@ def edit_card(folder: Path, **changes: Any) -> None:
 
 _DELETE = object()
 DELETE = _DELETE
+
+
+def beeps(n: int, sr: int = SR) -> np.ndarray:
+    """``n`` short 1 kHz beeps separated by silence."""
+    beep, gap = tone(1000, 0.05, sr), np.zeros(int(0.05 * sr), dtype=np.float32)
+    return np.concatenate([np.concatenate([beep, gap]) for _ in range(n)] + [gap])
+
+
+def make_regression_task(root: Path, name: str = "BeepCount", n_train: int = 12, n_test: int = 32) -> Path:
+    """Count the beeps (1 to 6): a regression task scored with MAE."""
+    folder = root / name
+    (folder / "audio").mkdir(parents=True)
+    overrides = {
+        "task_type": "regression",
+        "metric": "mae",
+        "labels": None,
+        "dimension": "audio",
+        "instructions": [
+            "How many beeps?",
+            "Count the beeps.",
+            "Number of beeps, please.",
+            "Tell me how many beeps you hear.",
+            "Give the beep count.",
+        ],
+    }
+    (folder / "task.json").write_text(json.dumps(card(name, **overrides), indent=2))
+    lines = []
+    for i in range(n_train + n_test):
+        count = 1 + (i * 7) % 6
+        rel = f"audio/{i:04d}.flac"
+        # A leading pad of i samples makes every file distinct.
+        write_audio(folder / rel, np.concatenate([np.zeros(i + 1, dtype=np.float32), beeps(count)]))
+        split = "train" if i < n_train else "test"
+        lines.append(json.dumps({"id": f"{i:04d}", "split": split, "audio": rel, "label": count}))
+    (folder / "examples.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "README.md").write_text(README)
+    return folder
+
+
+WORDS = ["red green blue", "one two three four", "the quick brown fox", "hello world"]
+
+
+def make_generation_task(root: Path, name: str = "ColourWords", n_train: int = 8, n_test: int = 32) -> Path:
+    """A generation task with reference texts (scored with WER); the audio is a placeholder tone."""
+    folder = root / name
+    (folder / "audio").mkdir(parents=True)
+    overrides = {
+        "task_type": "generation",
+        "metric": "wer",
+        "labels": None,
+        "dimension": "content",
+        "languages": ["en"],
+        "instructions": [
+            "Transcribe the audio.",
+            "Write down what is said.",
+            "What words are spoken?",
+            "Give a transcript.",
+            "Type out the speech.",
+        ],
+    }
+    (folder / "task.json").write_text(json.dumps(card(name, **overrides), indent=2))
+    lines = []
+    for i in range(n_train + n_test):
+        rel = f"audio/{i:04d}.flac"
+        write_audio(folder / rel, tone(300 + 5 * i))
+        split = "train" if i < n_train else "test"
+        text = WORDS[0] if split == "train" and i % 3 else WORDS[i % len(WORDS)]
+        lines.append(json.dumps({"id": f"{i:04d}", "split": split, "audio": rel, "label": text}))
+    (folder / "examples.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "README.md").write_text(README)
+    return folder
+
+
+def make_suite(root: Path) -> Path:
+    """Three small tasks: classification (audio), regression (audio), generation (content)."""
+    make_task(root, "ToneHeight")
+    make_regression_task(root)
+    make_generation_task(root)
+    return root

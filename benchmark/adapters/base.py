@@ -1,0 +1,59 @@
+"""The adapter interface: one required method, ``predict``; ``fit`` for adapters that train."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from benchmark.task import Task, TaskCard
+
+
+@dataclass(frozen=True)
+class Query:
+    """One example as a model sees it."""
+
+    id: str
+    """Example id (adapters that sample use it as a seed, so reruns answer the same)."""
+    instruction: str
+    """The prompt for this example."""
+    audio: Sequence[np.ndarray] = field(default_factory=tuple)
+    """float32 mono 16 kHz clips, in order (empty when the adapter does not read audio)."""
+    text: str | None = None
+    """Optional text input (e.g. a question that is not spoken)."""
+
+
+class Adapter:
+    """Base class of every model adapter.
+
+    Subclasses implement ``predict``. Adapters that learn from a task's train split
+    set ``needs_train = True`` and implement ``fit``; adapters with weights load them
+    in ``load``, which the runner calls only after every compatibility check passed. ``needs_audio = False`` lets
+    the runner skip decoding for models that never listen (the baselines).
+    """
+
+    needs_train: ClassVar[bool] = False
+    needs_audio: ClassVar[bool] = True
+
+    def load(self) -> None:
+        """Load weights and other heavy state. Constructors stay cheap, so checks run first."""
+
+    def check(self, card: TaskCard, n_train: int) -> str | None:
+        """Why this adapter cannot run a task, or None. Runs before any model is loaded."""
+        if self.needs_train and n_train == 0:
+            return f"{card.name} has no train split, and this adapter learns from it"
+        return None
+
+    def fit(self, task: Task) -> None:
+        """Learn from ``task``'s train split before predicting on it (default: nothing to learn)."""
+
+    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
+        """Answer a batch of queries of ``task`` with one raw text output each."""
+        raise NotImplementedError
+
+    def info(self) -> dict[str, object]:
+        """Facts for model.json (e.g. ``parameters``); empty by default."""
+        return {}

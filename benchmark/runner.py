@@ -1,0 +1,396 @@
+"""Run a model on tasks: select, check, plan, then stream batches into per-example records.
+
+The orchestration reads like the data flow::
+
+    select_tasks -> load_task -> adapter.check -> plan (resume) -> adapter.load
+    -> per task: adapter.fit -> batches: predict -> score -> append records
+    -> summary recomputed from the records
+
+Everything that can fail because of user input (unknown task, invalid folder,
+incompatible adapter) fails before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark import __version__
+from benchmark.adapters import Adapter, Query, build_adapter
+from benchmark.records import (
+    SUBMISSION_NAME,
+    ModelCard,
+    Record,
+    append_records,
+    read_model_card,
+    read_records,
+    run_path,
+    set_aside,
+    submission_name,
+    write_model_card,
+    write_records_atomic,
+)
+from benchmark.scoring import ExampleScore, LabelResolver, score_output, scored_set
+from benchmark.task import DIMENSIONS, Example, Task, TaskLoadError, load_task
+from benchmark.validate import discover_task_dirs, is_task_folder
+
+
+class RunError(Exception):
+    """A problem with what was asked (unknown task, bad spec, conflicting submission): no traceback."""
+
+
+# ---------------------------------------------------------------- selecting tasks
+
+
+def select_tasks(selectors: Sequence[str], tasks_root: Path) -> list[Path]:
+    """Task folders matching names, globs, ``dimension:NAME`` or folder paths (all tasks if none).
+
+    Raises:
+        RunError: a selector matches nothing.
+    """
+    available = discover_task_dirs([tasks_root]) if tasks_root.is_dir() else []
+    if not selectors:
+        return available
+    chosen: dict[Path, None] = {}
+    for selector in selectors:
+        matched = _match(selector, available)
+        if not matched:
+            names = ", ".join(p.name for p in available) or f"none under {tasks_root}"
+            raise RunError(f"--tasks {selector!r} matches no task (available: {names})")
+        chosen.update(dict.fromkeys(matched))
+    return list(chosen)
+
+
+def _match(selector: str, available: list[Path]) -> list[Path]:
+    path = Path(selector)
+    if path.is_dir() and is_task_folder(path):
+        return [path]
+    if selector.startswith("dimension:"):
+        dimension = selector.partition(":")[2]
+        if dimension not in DIMENSIONS:
+            raise RunError(f"unknown dimension {dimension!r}; use one of {', '.join(DIMENSIONS)}")
+        return [p for p in available if _card_field(p, "dimension") == dimension]
+    return [p for p in available if fnmatch.fnmatchcase(p.name, selector)]
+
+
+def _card_field(folder: Path, key: str) -> object:
+    try:
+        return json.loads((folder / "task.json").read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass
+class TaskPlan:
+    """What a run will do for one task."""
+
+    task: Task
+    run_file: Path
+    pending: list[Example] = field(default_factory=list)
+    done: int = 0
+    skip: str | None = None
+    """Why the adapter cannot run this task, if it cannot."""
+    notes: list[str] = field(default_factory=list)
+
+
+def load_tasks(task_dirs: Sequence[Path]) -> list[Task]:
+    """Load every selected task, collecting all invalid folders into one error.
+
+    Raises:
+        RunError: some folders break the contract (each finding listed).
+    """
+    tasks, problems = [], []
+    for folder in task_dirs:
+        try:
+            tasks.append(load_task(folder))
+        except TaskLoadError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise RunError("\n".join(problems) + "\nfix these (see `bench validate`) or leave the tasks out")
+    return tasks
+
+
+def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None) -> TaskPlan:
+    """Work out what is left to do for ``task``, resuming from its run file."""
+    plan = TaskPlan(task=task, run_file=run_path(submission, task.name, task.card.version))
+    plan.skip = adapter.check(task.card, len(task.split("train")))
+    records = read_records(plan.run_file, repair=True)
+    if records and any(r.task_hash != task.content_hash for r in records):
+        moved = set_aside(
+            plan.run_file, f"task files changed: records hash {records[0].task_hash}, task now {task.content_hash}"
+        )
+        plan.notes.append(f"{task.key} changed since its records were written; old records moved to {moved}")
+        records = []
+    done = {r.id for r in records}
+    todo = task.split("test")[:limit] if limit is not None else task.split("test")
+    plan.pending = [e for e in todo if e.id not in done]
+    plan.done = len(todo) - len(plan.pending)
+    return plan
+
+
+def prepare_submission(submission: Path, spec: str, args: dict[str, str], adapter: Adapter) -> ModelCard:
+    """Create model.json, or check that an existing one describes the same model.
+
+    Raises:
+        RunError: the folder holds runs of a different adapter or arguments.
+    """
+    if (submission / "model.json").exists():
+        try:
+            card = read_model_card(submission)
+        except (OSError, ValueError) as exc:
+            raise RunError(f"{submission / 'model.json'} is not valid: {exc}") from exc
+        if (card.adapter, card.adapter_args) != (spec, args):
+            raise RunError(
+                f"{submission} holds runs of {card.adapter} {card.adapter_args}, not {spec} {args}; "
+                "pass --name to store this model under another name"
+            )
+        return card
+    card = ModelCard.model_validate(
+        {
+            "name": submission.name,
+            "adapter": spec,
+            "adapter_args": args,
+            "harness_version": __version__,
+            **adapter.info(),
+        }
+    )
+    write_model_card(submission, card)
+    return card
+
+
+# ---------------------------------------------------------------- scoring a task's outputs
+
+
+def label_range(task: Task) -> tuple[float, float]:
+    """Range of a regression task's labels over both splits (bounds the N/A fill)."""
+    values = [float(e.label) for e in task.examples]
+    return (min(values), max(values)) if values else (0.0, 0.0)
+
+
+def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Callable[[Example, str], ExampleScore]:
+    """A function scoring one raw output for an example of ``task``."""
+    card = task.card
+    bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
+
+    def score(example: Example, output: str) -> ExampleScore:
+        return score_output(
+            output,
+            example.label,
+            task_type=card.task_type,
+            metric=card.metric,
+            labels=card.labels or (),
+            label_range=bounds,
+            instruction=task.instruction_for(example),
+            resolvers=resolvers,
+        )
+
+    return score
+
+
+def make_record(task: Task, example: Example, output: str, scored: ExampleScore, seconds: float) -> Record:
+    """The record of one answer."""
+    return Record(
+        task=task.name,
+        task_version=task.card.version,
+        task_hash=task.content_hash,
+        id=example.id,
+        split=example.split,
+        instruction=task.instruction_for(example),
+        reference=example.label,
+        output=output,
+        answer=scored.answer,
+        tier=scored.tier,
+        score=scored.score,
+        errors=scored.errors,
+        ref_units=scored.ref_units,
+        value=scored.value,
+        seconds=round(seconds, 6),
+    )
+
+
+# ---------------------------------------------------------------- running
+
+
+def batches(items: Sequence[Example], size: int) -> Iterator[Sequence[Example]]:
+    """Consecutive slices of ``size`` items."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def run_task(
+    adapter: Adapter,
+    plan: TaskPlan,
+    *,
+    batch_size: int,
+    resolvers: Sequence[LabelResolver] = (),
+    on_batch: Callable[[int], None] = lambda n: None,
+) -> None:
+    """Fit (if the adapter trains), then predict, score and append records batch by batch."""
+    task = plan.task
+    if not plan.pending:
+        return
+    if adapter.needs_train:
+        adapter.fit(task)
+    score = scorer_for(task, resolvers)
+    for batch in batches(plan.pending, batch_size):
+        queries = [
+            Query(id=e.id, instruction=task.instruction_for(e), audio=task.load_audio(e) if adapter.needs_audio else ())
+            for e in batch
+        ]
+        start = time.perf_counter()
+        outputs = adapter.predict(task, queries)
+        per_example = (time.perf_counter() - start) / len(batch)
+        if len(outputs) != len(batch) or not all(isinstance(o, str) for o in outputs):
+            raise RunError(
+                f"the adapter returned {len(outputs)} outputs for {len(batch)} queries of {task.key} "
+                "(it must return one string per query)"
+            )
+        append_records(
+            plan.run_file,
+            [make_record(task, e, o, score(e, o), per_example) for e, o in zip(batch, outputs, strict=True)],
+        )
+        on_batch(len(batch))
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """A task's result recomputed from its records."""
+
+    task: str
+    version: str
+    metric: str
+    value: float
+    n: int
+    expected: int
+    na_rate: float
+    seconds: float
+
+
+def summarize(task: Task, records: Sequence[Record]) -> TaskSummary:
+    """Corpus metric, N/A rate and model time of one task's test records."""
+    test = [r for r in records if r.split == "test"]
+    value = scored_set(task.card.metric, test, task.card.labels or ()).value() if test else float("nan")
+    return TaskSummary(
+        task=task.name,
+        version=task.card.version,
+        metric=task.card.metric,
+        value=value,
+        n=len(test),
+        expected=len(task.split("test")),
+        na_rate=sum(r.tier == "na" for r in test) / len(test) if test else 0.0,
+        seconds=sum(r.seconds for r in test),
+    )
+
+
+@dataclass
+class RunRequest:
+    """Everything ``bench run`` was asked to do."""
+
+    spec: str
+    args: dict[str, str] = field(default_factory=dict)
+    selectors: Sequence[str] = ()
+    tasks_root: Path = Path("tasks")
+    out: Path = Path("submissions")
+    name: str | None = None
+    limit: int | None = None
+    batch_size: int = 16
+    dry_run: bool = False
+    resolvers: Sequence[LabelResolver] = ()
+
+
+@dataclass
+class RunResult:
+    """What a run did: its plans and the summaries recomputed from the records."""
+
+    submission: Path
+    plans: list[TaskPlan]
+    summaries: list[TaskSummary] = field(default_factory=list)
+
+
+def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | None = None) -> RunResult:
+    """Check, plan and run; ``progress(total)`` returns a per-batch callback (e.g. a progress bar).
+
+    Raises:
+        RunError: a user mistake found before the model is loaded.
+    """
+    from benchmark.adapters import SpecError
+
+    if request.batch_size < 1:
+        raise RunError("--batch-size must be at least 1")
+    if request.limit is not None and request.limit < 1:
+        raise RunError("--limit must be at least 1")
+    if request.name is not None and not re.match(SUBMISSION_NAME, request.name):
+        raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
+    try:
+        adapter = build_adapter(request.spec, request.args)
+    except SpecError as exc:
+        raise RunError(str(exc)) from exc
+    tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
+    if not tasks:
+        raise RunError(f"no tasks to run under {request.tasks_root}")
+    submission = request.out / (request.name or submission_name(request.spec))
+    plans = [plan_task(t, adapter, submission, request.limit) for t in tasks]
+    result = RunResult(submission=submission, plans=plans)
+    if request.dry_run:
+        return result
+    prepare_submission(submission, request.spec, request.args, adapter)
+    runnable = [p for p in plans if p.skip is None]
+    total = sum(len(p.pending) for p in runnable)
+    if total:
+        adapter.load()
+    on_batch = progress(total) if progress else (lambda n: None)
+    for plan in runnable:
+        run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
+        result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+    return result
+
+
+# ---------------------------------------------------------------- re-scoring
+
+
+def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolver] = ()) -> list[TaskSummary]:
+    """Re-resolve and re-score every record of a submission from its raw outputs (no model runs).
+
+    Run files of tasks that no longer exist at that version are left untouched.
+
+    Raises:
+        RunError: the submission has no runs folder.
+    """
+    runs = submission / "runs"
+    if not runs.is_dir():
+        raise RunError(f"{submission} has no runs/ folder; pass submissions/<model>")
+    summaries = []
+    tasks = {t.key: t for t in load_tasks(discover_task_dirs([tasks_root]))} if tasks_root.is_dir() else {}
+    for path in sorted(runs.glob("*.jsonl")):
+        if ".stale-" in path.name or path.stem not in tasks:
+            continue
+        task = tasks[path.stem]
+        by_id = {e.id: e for e in task.examples}
+        score = scorer_for(task, resolvers)
+        records = [r for r in read_records(path, repair=True) if r.id in by_id]
+        updated = []
+        for r in records:
+            s = score(by_id[r.id], r.output)
+            updated.append(
+                r.model_copy(
+                    update={
+                        "answer": s.answer,
+                        "tier": s.tier,
+                        "score": s.score,
+                        "errors": s.errors,
+                        "ref_units": s.ref_units,
+                        "value": s.value,
+                    }
+                )
+            )
+        write_records_atomic(path, updated)
+        summaries.append(summarize(task, updated))
+    return summaries
