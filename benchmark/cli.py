@@ -10,11 +10,14 @@ import json
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from benchmark import __version__
+
+if TYPE_CHECKING:
+    from benchmark.scoring import LabelResolver
 
 app = typer.Typer(
     name="bench",
@@ -220,6 +223,32 @@ def models() -> None:
 
 
 TasksRoot = Annotated[Path, typer.Option("--tasks-root", help="Folder holding the task folders.")]
+Semantic = Annotated[
+    bool, typer.Option("--semantic/--no-semantic", help="Resolve paraphrased answers with the offline MiniLM embedder.")
+]
+JudgeUrl = Annotated[
+    str | None, typer.Option("--judge-url", help="OpenAI-compatible base URL of an LLM judge (last resolution tier).")
+]
+JudgeModel = Annotated[str, typer.Option("--judge-model", help="Model name to ask at --judge-url.")]
+JudgeKeyEnv = Annotated[str, typer.Option("--judge-key-env", help="Environment variable holding the judge API key.")]
+
+
+def _resolvers(
+    semantic: bool, judge_url: str | None, judge_model: str, key_env: str, cache: Path
+) -> list[LabelResolver]:
+    from benchmark.resolvers import JudgeResolver, ResolverUnavailable, SemanticResolver, openai_chat
+
+    resolvers: list[LabelResolver] = []
+    try:
+        if semantic:
+            resolvers.append(SemanticResolver())
+    except ResolverUnavailable as exc:
+        raise _fail(str(exc), code=2) from None
+    if judge_url:
+        resolvers.append(JudgeResolver(openai_chat(judge_url, judge_model, api_key_env=key_env), cache=cache))
+    return resolvers
+
+
 SubmissionsRoot = Annotated[Path, typer.Option("--out", help="Folder holding submissions.")]
 
 
@@ -257,6 +286,8 @@ def run(
         result = run_model(request, progress=_progress_bar)
     except RunError as exc:
         raise _fail(str(exc), code=2) from None
+    except EndpointError as exc:
+        raise _fail(f"{exc} (records written so far are kept; re-run to resume)") from None
     for plan in result.plans:
         for note in plan.notes:
             typer.echo(f"note: {note}", err=True)
@@ -288,16 +319,29 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 
 @app.command()
 def score(
-    submission: Annotated[Path, typer.Argument(help="A submission folder, submissions/<model>.")],
+    path: Annotated[Path, typer.Argument(help="A submission folder, or a folder of them (submissions/).")],
     tasks_root: TasksRoot = Path("tasks"),
+    semantic: Semantic = True,
+    judge_url: JudgeUrl = None,
+    judge_model: JudgeModel = "judge",
+    judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
 ) -> None:
-    """Re-score a submission's saved records from their raw outputs (no model is run)."""
+    """Re-score saved records from their raw outputs (no model is run); rewrites each run file atomically."""
+    from benchmark.resolvers import EndpointError
     from benchmark.runner import RunError, rescore
 
-    try:
-        summaries = rescore(submission, tasks_root)
-    except RunError as exc:
-        raise _fail(str(exc), code=2) from None
+    folders = [path] if (path / "runs").is_dir() else sorted(p for p in path.iterdir() if (p / "runs").is_dir())
+    if not folders:
+        raise _fail(f"{path} holds no submission (a folder with runs/)", code=2)
+    summaries = []
+    for folder in folders:
+        resolvers = _resolvers(semantic, judge_url, judge_model, judge_key_env, folder / "judge-cache.jsonl")
+        try:
+            summaries += rescore(folder, tasks_root, resolvers)
+        except RunError as exc:
+            raise _fail(str(exc), code=2) from None
+        except EndpointError as exc:
+            raise _fail(str(exc)) from None
     for s in summaries:
         typer.echo(f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  N/A {s.na_rate:.1%}")
 
