@@ -265,12 +265,19 @@ def run(
     name: Annotated[str | None, typer.Option(help="Submission name (default: from the spec).")] = None,
     tasks_root: TasksRoot = Path("tasks"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and plan; load and run nothing.")] = False,
+    semantic: Semantic = True,
+    judge_url: JudgeUrl = None,
+    judge_model: JudgeModel = "judge",
+    judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
 ) -> None:
     """Run a model on tasks, appending one record per example; re-run the same command to resume."""
+    from benchmark.records import submission_name
+    from benchmark.resolvers import EndpointError
     from benchmark.runner import RunError, RunRequest
     from benchmark.runner import run as run_model
 
     selectors = [s for item in tasks or [] for s in item.split(",") if s]
+    cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
     request = RunRequest(
         spec=model,
         args=_parse_model_args(model_arg),
@@ -281,6 +288,7 @@ def run(
         limit=limit,
         batch_size=batch_size,
         dry_run=dry_run,
+        resolvers=_resolvers(semantic, judge_url, judge_model, judge_key_env, cache),
     )
     try:
         result = run_model(request, progress=_progress_bar)
