@@ -377,6 +377,23 @@ def leaderboard_build(
         typer.echo(f"wrote {path}")
 
 
+@app.command("generate-suite")
+def generate_suite(
+    out: Annotated[Path, typer.Option(help="Where to write the task folders.")] = Path("tasks"),
+    only: Annotated[list[str] | None, typer.Option(help="Generate only this task (repeatable).")] = None,
+) -> None:
+    """Regenerate the shipped synthetic task suite (needs espeak-ng); deterministic."""
+    from benchmark.suite import generate
+    from benchmark.synth import SynthError
+
+    try:
+        folders = generate(out, only)
+    except (KeyError, SynthError) as exc:
+        raise _fail(str(exc).strip("'\""), code=2) from None
+    for folder in folders:
+        typer.echo(f"wrote {folder}")
+
+
 def main() -> None:
     """Entry point of the ``bench`` console script."""
     app(prog_name="bench")
