@@ -363,10 +363,13 @@ def leaderboard_build(
     submissions: Annotated[Path, typer.Option(help="Folder of submissions.")] = Path("submissions"),
     tasks_root: TasksRoot = Path("tasks"),
     out: Annotated[Path, typer.Option(help="Where the tables go.")] = Path("leaderboard/tables"),
+    site: Annotated[Path | None, typer.Option(help="Where the static website goes.")] = Path("leaderboard/site"),
+    no_site: Annotated[bool, typer.Option("--no-site", help="Write the tables only.")] = False,
 ) -> None:
-    """Recompute every table from the records; write Markdown, CSV and JSON."""
-    from benchmark.leaderboard import build_tables, write_tables
+    """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
+    from benchmark.leaderboard import build_tables, layer_weights, load_submissions, write_tables
     from benchmark.runner import RunError, load_tasks, select_tasks
+    from benchmark.site import build_site
 
     try:
         tasks = load_tasks(select_tasks([], tasks_root))
@@ -375,6 +378,10 @@ def leaderboard_build(
     board = build_tables(submissions, tasks)
     for path in write_tables(board, out):
         typer.echo(f"wrote {path}")
+    if site is not None and not no_site:
+        weights = {s.card.name: layer_weights(s.folder) for s in load_submissions(submissions)}
+        files = build_site(board, tasks, site, out, weights)
+        typer.echo(f"wrote {len(files)} files under {site} (open {site / 'index.html'})")
 
 
 @app.command("generate-suite")

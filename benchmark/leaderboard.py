@@ -76,6 +76,19 @@ def load_submissions(root: Path) -> list[Submission]:
     return [Submission(read_model_card(p), p) for p in sorted(root.iterdir()) if (p / "model.json").is_file()]
 
 
+def layer_weights(submission: Path) -> dict[str, list[float]]:
+    """Learned probe layer weights saved with runs: ``layers/<Task>@<version>.json`` = ``{"weights": [...]}``."""
+    out = {}
+    for path in sorted((submission / "layers").glob("*.json")):
+        try:
+            weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a malformed file is reported by `bench validate`, not fatal for the site
+        if isinstance(weights, list) and all(isinstance(w, (int, float)) for w in weights):
+            out[path.stem] = [float(w) for w in weights]
+    return out
+
+
 def current_records(submission: Path, task: Task) -> list[Record]:
     """Test records of the task's current version and content hash."""
     path = run_path(submission, task.name, task.card.version)
