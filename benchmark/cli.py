@@ -265,6 +265,10 @@ def run(
     name: Annotated[str | None, typer.Option(help="Submission name (default: from the spec).")] = None,
     tasks_root: TasksRoot = Path("tasks"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and plan; load and run nothing.")] = False,
+    device: Annotated[
+        str | None, typer.Option(help="auto (a GPU when there is one), cpu, cuda or cuda:N (torch adapters).")
+    ] = None,
+    dtype: Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (torch adapters).")] = None,
     semantic: Semantic = True,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
@@ -278,9 +282,11 @@ def run(
 
     selectors = [s for item in tasks or [] for s in item.split(",") if s]
     cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
+    args = _parse_model_args(model_arg)
+    args.update({k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None})
     request = RunRequest(
         spec=model,
-        args=_parse_model_args(model_arg),
+        args=args,
         selectors=selectors,
         tasks_root=tasks_root,
         out=out,
@@ -352,6 +358,21 @@ def score(
             raise _fail(str(exc)) from None
     for s in summaries:
         typer.echo(f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  N/A {s.na_rate:.1%}")
+
+
+@app.command()
+def layers(
+    submission: Annotated[Path, typer.Argument(help="A submission folder, submissions/<model>.")],
+) -> None:
+    """Print the learned layer weights that SSL probes saved with their runs."""
+    from benchmark.leaderboard import layer_weights
+
+    found = layer_weights(submission)
+    if not found:
+        raise _fail(f"{submission} has no saved layer weights (only probe:<upstream> runs save them)")
+    for key, weights in found.items():
+        best = max(range(len(weights)), key=weights.__getitem__)
+        typer.echo(f"{key}: " + " ".join(f"{w:.3f}" for w in weights) + f"  (largest: layer {best})")
 
 
 leaderboard_app = typer.Typer(help="Build leaderboard tables from submissions.", no_args_is_help=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import __version__
-from benchmark.adapters import Adapter, Query, build_adapter
+from benchmark.adapters import Adapter, AdapterError, Query, build_adapter
 from benchmark.records import (
     SUBMISSION_NAME,
     ModelCard,
@@ -344,13 +344,28 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     prepare_submission(submission, request.spec, request.args, adapter)
     runnable = [p for p in plans if p.skip is None]
     total = sum(len(p.pending) for p in runnable)
-    if total:
-        adapter.load()
     on_batch = progress(total) if progress else (lambda n: None)
-    for plan in runnable:
-        run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
-        result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+    try:
+        if total:
+            adapter.load()
+        for plan in runnable:
+            run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
+            save_layer_weights(submission, plan.task, adapter)
+            result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+    except AdapterError as exc:
+        raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
     return result
+
+
+def save_layer_weights(submission: Path, task: Task, adapter: Adapter) -> None:
+    """Write the adapter's learned layer weights for ``task`` next to its records, if it has any."""
+    weights = adapter.layer_weights(task)
+    if weights is not None:
+        path = submission / "layers" / f"{task.key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps({"task": task.key, "upstream_layers": len(weights), "weights": weights}) + "\n", encoding="utf-8"
+        )
 
 
 # ---------------------------------------------------------------- re-scoring

@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from benchmark.adapters.base import Adapter, Query
+from benchmark.adapters.base import Adapter, AdapterError, Query
 
-__all__ = ["Adapter", "AdapterEntry", "Query", "REGISTRY", "SpecError", "build_adapter", "parse_spec"]
+__all__ = ["Adapter", "AdapterError", "AdapterEntry", "Query", "REGISTRY", "SpecError", "build_adapter", "parse_spec"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,13 @@ REGISTRY: dict[str, AdapterEntry] = {
             "benchmark.adapters.baselines:MajorityAdapter",
             "train split's most frequent label, mean value or commonest text",
             "majority",
+        ),
+        AdapterEntry(
+            "probe",
+            "benchmark.adapters.probe:ProbeAdapter",
+            "SUPERB weighted-sum probe on a frozen upstream, trained on the train split",
+            "probe:fbank",
+            argument="fbank, mfcc, s3prl:NAME, or a Hugging Face folder / hub id",
         ),
     ]
 }
@@ -82,6 +89,6 @@ def build_adapter(spec: str, args: dict[str, str] | None = None) -> Adapter:
         kwargs["spec_argument"] = argument
     try:
         adapter: Adapter = cls(**kwargs)
-    except TypeError as exc:
+    except (TypeError, AdapterError) as exc:
         raise SpecError(f"{spec}: {exc}") from exc
     return adapter

@@ -26,6 +26,10 @@ class Query:
     """Optional text input (e.g. a question that is not spoken)."""
 
 
+class AdapterError(Exception):
+    """A user-facing adapter failure (missing model, unusable option): reported without a traceback."""
+
+
 class Adapter:
     """Base class of every model adapter.
 
@@ -53,6 +57,10 @@ class Adapter:
     def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
         """Answer a batch of queries of ``task`` with one raw text output each."""
         raise NotImplementedError
+
+    def layer_weights(self, task: Task) -> list[float] | None:
+        """Learned layer weights to save with the run (SSL probes); None for other adapters."""
+        return None
 
     def info(self) -> dict[str, object]:
         """Facts for model.json (e.g. ``parameters``); empty by default."""
