@@ -48,7 +48,7 @@ class Record(BaseModel):
     """The label or reference text."""
     output: str
     """The model's raw output."""
-    answer: str | float | None
+    answer: str | float | None = None
     """Resolved answer (label, number or text); None is N/A."""
     tier: str
     """Resolution tier that decided (exact, normalised, mention, semantic, judge, number, text, na)."""

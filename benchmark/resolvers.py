@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.endpoint import ChatEndpoint, EndpointError
 from benchmark.scoring import Tier, resolve_label
+
+__all__ = ["EndpointError", "JudgeResolver", "SemanticResolver", "openai_chat"]
 
 SEMANTIC_THRESHOLD = 0.38
 SEMANTIC_MARGIN = 0.10
@@ -177,52 +176,7 @@ class JudgeResolver:
         return reply.answer if isinstance(reply.answer, str) else None
 
 
-class EndpointError(Exception):
-    """An OpenAI-compatible endpoint kept failing after the retries."""
-
-
-def openai_chat(
-    base_url: str,
-    model: str,
-    *,
-    api_key_env: str = "OPENAI_API_KEY",
-    timeout: float = 60.0,
-    retries: int = 4,
-    backoff: float = 1.0,
-    max_tokens: int = 16,
-) -> Callable[[str], str]:
-    """A ``prompt -> reply`` function over an OpenAI-compatible ``/chat/completions`` endpoint.
-
-    Greedy (temperature 0). Retries connection errors, 429 and 5xx with exponential
-    backoff; other HTTP errors fail at once with the server's message.
-    """
-    url = base_url.rstrip("/") + "/chat/completions"
-    key = os.environ.get(api_key_env, "")
-
-    def complete(prompt: str) -> str:
-        body = json.dumps(
-            {
-                "model": model,
-                "messages": [{"role": "user", "content": prompt}],
-                "temperature": 0,
-                "max_tokens": max_tokens,
-            }
-        ).encode()
-        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
-        last = ""
-        for attempt in range(retries + 1):
-            try:
-                request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (user-given URL)
-                    return str(json.load(response)["choices"][0]["message"]["content"])
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}: {exc.read()[:200]!r}"
-                if exc.code != 429 and exc.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = str(exc)
-            if attempt < retries:
-                time.sleep(backoff * 2**attempt)
-        raise EndpointError(f"{url}: {last}")
-
-    return complete
+def openai_chat(base_url: str, model: str, **options: Any) -> Callable[[str], str]:
+    """A ``prompt -> reply`` function over an OpenAI-compatible endpoint (see ``benchmark.endpoint``)."""
+    client = ChatEndpoint(base_url, model, **options)
+    return lambda prompt: client.complete([{"role": "user", "content": prompt}])

@@ -26,6 +26,7 @@ from benchmark.records import (
     SUBMISSION_NAME,
     ModelCard,
     Record,
+    RunFileError,
     append_records,
     read_model_card,
     read_records,
@@ -315,11 +316,11 @@ class RunResult:
     summaries: list[TaskSummary] = field(default_factory=list)
 
 
-def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | None = None) -> RunResult:
-    """Check, plan and run; ``progress(total)`` returns a per-batch callback (e.g. a progress bar).
+def check_request(request: RunRequest) -> Adapter:
+    """Validate the options and build (not load) the adapter.
 
     Raises:
-        RunError: a user mistake found before the model is loaded.
+        RunError: a bad option or model spec.
     """
     from benchmark.adapters import SpecError
 
@@ -330,19 +331,42 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     if request.name is not None and not re.match(SUBMISSION_NAME, request.name):
         raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
     try:
-        adapter = build_adapter(request.spec, request.args)
+        return build_adapter(request.spec, request.args)
     except SpecError as exc:
         raise RunError(str(exc)) from exc
+
+
+def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | None = None) -> RunResult:
+    """Check, plan and run; ``progress(total)`` returns a per-batch callback (e.g. a progress bar).
+
+    Raises:
+        RunError: a user mistake found before the model is loaded, or an adapter failure.
+    """
+    adapter = check_request(request)
     tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
     if not tasks:
         raise RunError(f"no tasks to run under {request.tasks_root}")
     submission = request.out / (request.name or submission_name(request.spec))
-    plans = [plan_task(t, adapter, submission, request.limit) for t in tasks]
+    try:
+        plans = [plan_task(t, adapter, submission, request.limit) for t in tasks]
+    except RunFileError as exc:
+        raise RunError(f"{exc}; move the file aside to start that task over") from exc
     result = RunResult(submission=submission, plans=plans)
-    if request.dry_run:
-        return result
-    prepare_submission(submission, request.spec, request.args, adapter)
-    runnable = [p for p in plans if p.skip is None]
+    if not request.dry_run:
+        prepare_submission(submission, request.spec, request.args, adapter)
+        execute(adapter, request, result, progress)
+    return result
+
+
+def execute(
+    adapter: Adapter, request: RunRequest, result: RunResult, progress: Callable[[int], Callable[[int], None]] | None
+) -> None:
+    """Load the model once, then run every runnable plan and summarise it from its records.
+
+    Raises:
+        RunError: the adapter failed; records written so far stay on disk.
+    """
+    runnable = [p for p in result.plans if p.skip is None]
     total = sum(len(p.pending) for p in runnable)
     on_batch = progress(total) if progress else (lambda n: None)
     try:
@@ -350,11 +374,10 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
             adapter.load()
         for plan in runnable:
             run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
-            save_layer_weights(submission, plan.task, adapter)
+            save_layer_weights(result.submission, plan.task, adapter)
             result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
-    return result
 
 
 def save_layer_weights(submission: Path, task: Task, adapter: Adapter) -> None:

@@ -277,3 +277,24 @@ def test_killed_run_resumes_to_the_same_result(suite: Path, tmp_path: Path) -> N
         )
         by_id = {r.id: (r.output, r.score) for r in whole[key]}
         assert {r.id: (r.output, r.score) for r in killed[key]} == by_id
+
+
+def test_unresolved_answers_round_trip_through_records(tmp_path: Path) -> None:
+    from benchmark.records import Record, append_records
+
+    path = tmp_path / "runs" / "T@1.0.0.jsonl"
+    record = Record(
+        task="T",
+        task_version="1.0.0",
+        task_hash="h",
+        id="1",
+        split="test",
+        instruction="?",
+        reference="male",
+        output="I cannot tell",
+        answer=None,
+        tier="na",
+        score=0.0,
+    )
+    append_records(path, [record])
+    assert read_records(path) == [record]

@@ -50,6 +50,14 @@ REGISTRY: dict[str, AdapterEntry] = {
             "probe:fbank",
             argument="fbank, mfcc, s3prl:NAME, or a Hugging Face folder / hub id",
         ),
+        AdapterEntry(
+            "cascade",
+            "benchmark.adapters.cascade:CascadeAdapter",
+            "ASR then a text LLM; `cascade` alone is offline Whisper tiny.en + SmolLM2-135M-Instruct",
+            "cascade",
+            argument="<asr>+<llm>: asr = faster-whisper[:DIR] | whisper:DIR_OR_ID | pocketsphinx; "
+            "llm = smollm2 | hf:DIR_OR_ID | gguf:FILE | openai:MODEL",
+        ),
     ]
 }
 

