@@ -372,6 +372,9 @@ def execute(
     try:
         if total:
             adapter.load()
+    except AdapterError as exc:
+        raise RunError(f"{request.spec}: {exc}") from exc
+    try:
         for plan in runnable:
             run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
             save_layer_weights(result.submission, plan.task, adapter)

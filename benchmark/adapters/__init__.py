@@ -58,6 +58,13 @@ REGISTRY: dict[str, AdapterEntry] = {
             argument="<asr>+<llm>: asr = faster-whisper[:DIR] | whisper:DIR_OR_ID | pocketsphinx; "
             "llm = smollm2 | hf:DIR_OR_ID | gguf:FILE | openai:MODEL",
         ),
+        AdapterEntry(
+            "audiollm",
+            "benchmark.adapters.audiollm:AudioLLMAdapter",
+            "end-to-end audio LLM through transformers (Qwen2-Audio); --model-arg backend=vllm on GPUs",
+            "audiollm:/models/Qwen2-Audio-7B-Instruct",
+            argument="a Hugging Face folder or hub id",
+        ),
     ]
 }
 
