@@ -193,3 +193,54 @@ def make_suite(root: Path) -> Path:
     make_regression_task(root)
     make_generation_task(root)
     return root
+
+
+class ChatServer:
+    """A loopback HTTP server speaking the OpenAI chat-completions protocol, for client tests.
+
+    ``reply(prompt)`` gives the assistant text for the last message; ``fail_first`` answers the
+    first request with HTTP 503 to exercise retries. ``calls`` records request bodies and auth headers.
+    """
+
+    def __init__(self, reply, fail_first: bool = False) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.calls: list[dict[str, Any]] = []
+        self.fail_first = fail_first
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.calls.append({"body": body, "auth": self.headers.get("Authorization")})
+                if server.fail_first:
+                    server.fail_first = False
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                text = reply(body["messages"][-1]["content"])
+                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> ChatServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

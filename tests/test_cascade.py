@@ -4,13 +4,12 @@ PocketSphinx, and an OpenAI-compatible endpoint on loopback."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import ChatServer
 from typer.testing import CliRunner
 
 from benchmark.adapters.cascade import first_line, format_conversation, parse_cascade
@@ -179,36 +178,14 @@ def test_tiny_transformers_whisper_and_chat_lm(tmp_path: Path, tiny_whisper_asr:
     assert len(records) == 3 and all(isinstance(r.output, str) for r in records)
 
 
-class _Chat(BaseHTTPRequestHandler):
-    seen: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        type(self).seen.append(prompt)
-        data = json.dumps({"choices": [{"message": {"content": "yes\nbecause both transcripts match"}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None:
-    _Chat.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    with ChatServer(lambda prompt: "yes\nbecause both transcripts match") as server:
         result = bench(
             "run",
             "--model",
             "cascade:pocketsphinx+openai:served-model",
             "--model-arg",
-            f"llm_url={url}",
+            f"llm_url={server.url}",
             "--tasks",
             "SameSpeaker",
             "--limit",
@@ -219,12 +196,11 @@ def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None
             str(tmp_path),
             "--no-semantic",
         )
-    finally:
-        server.shutdown()
     assert result.exit_code == 0, result.output
     records = read_records(tmp_path / "cascade-pocketsphinx+openai-served-model/runs/SameSpeaker@1.0.0.jsonl")
     assert [r.output for r in records] == ["yes"] * 6 and {r.tier for r in records} == {"exact"}
-    assert len(_Chat.seen) == 6 and all("Transcript of audio 2:" in p for p in _Chat.seen)
+    prompts = [c["body"]["messages"][-1]["content"] for c in server.calls]
+    assert len(prompts) == 6 and all("Transcript of audio 2:" in p for p in prompts)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import ChatServer
 
 from benchmark.resolvers import (
     SEMANTIC_MARGIN,
@@ -55,58 +53,27 @@ def test_semantic_tier_in_resolution(semantic: SemanticResolver, output, labels,
     assert res.answer == answer and res.tier == ("semantic" if answer else "na")
 
 
-class _Judge(BaseHTTPRequestHandler):
-    """A loopback server speaking the OpenAI chat protocol; it fails the first request with 503."""
-
-    calls: list[dict] = []
-    fail_first = True
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).calls.append({"body": body, "auth": self.headers.get("Authorization")})
-        if type(self).fail_first:
-            type(self).fail_first = False
-            self.send_response(503)
-            self.end_headers()
-            return
-        prompt = body["messages"][0]["content"]
-        reply = "female" if "a woman" in prompt else "NONE"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def judge_url():
-    _Judge.calls, _Judge.fail_first = [], True
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Judge)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def server():
+    with ChatServer(lambda prompt: "female" if "a woman" in prompt else "NONE", fail_first=True) as server:
+        yield server
 
 
-def test_judge_retries_caches_and_resolves(judge_url: str, tmp_path: Path, monkeypatch) -> None:
+def test_judge_retries_caches_and_resolves(server: ChatServer, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("JUDGE_KEY", "secret")
-    complete = openai_chat(judge_url, "judge-model", api_key_env="JUDGE_KEY", retries=2, backoff=0.01)
+    complete = openai_chat(server.url, "judge-model", api_key_env="JUDGE_KEY", retries=2, backoff=0.01)
     cache = tmp_path / "cache.jsonl"
     judge = JudgeResolver(complete, cache=cache)
     res = resolve_label("it was a woman, I think", ["female", "male"], instruction="Gender?", resolvers=[judge])
     assert (res.answer, res.tier) == ("female", "judge")
-    assert len(_Judge.calls) == 2  # one 503, one retry
-    assert _Judge.calls[-1]["auth"] == "Bearer secret"
-    assert _Judge.calls[-1]["body"]["temperature"] == 0 and _Judge.calls[-1]["body"]["model"] == "judge-model"
+    assert len(server.calls) == 2  # one 503, one retry
+    assert server.calls[-1]["auth"] == "Bearer secret"
+    assert server.calls[-1]["body"]["temperature"] == 0 and server.calls[-1]["body"]["model"] == "judge-model"
     assert resolve_label("no clue", ["female", "male"], resolvers=[judge]).tier == "na"
-    calls = len(_Judge.calls)
+    calls = len(server.calls)
     again = JudgeResolver(complete, cache=cache)  # a new process reads the cache from disk
     assert again("it was a woman, I think", ["female", "male"], "Gender?") == "female"
-    assert len(_Judge.calls) == calls
+    assert len(server.calls) == calls
 
 
 def test_judge_endpoint_down_is_a_clear_error() -> None:
