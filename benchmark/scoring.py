@@ -380,18 +380,24 @@ def pearson(predictions: np.ndarray, references: np.ndarray) -> float:
     return float(np.corrcoef(predictions, references)[0, 1])
 
 
+NORMALISED_FLOOR = -1000.0
+
+
 def normalised_score(value: float, chance: float, spec: MetricSpec) -> float:
     """SUPERB-style score: 0 at the chance value, 1000 at the metric's best value.
 
     The one rule for both directions: ``1000 * (value - chance) / (best - chance)``.
     For a lower-is-better metric ``best`` is below ``chance``, so the sign flips by
-    itself: WER 0.25 with chance 1.0 gives 750. Worse than chance is negative. NaN
-    when chance already is the best value (nothing to normalise against).
+    itself: WER 0.25 with chance 1.0 gives 750. Worse than chance is negative, down
+    to ``NORMALISED_FLOOR`` (-1000: as far below chance as the best value is above
+    it). Error metrics have no upper bound (an MAE of 49 on counts from 1 to 4), and
+    without the floor one such task would outweigh every other task in a mean; the
+    task table keeps the raw value. NaN when chance already is the best value.
     """
     span = spec.best - chance
     if span == 0 or math.isnan(span) or math.isnan(value):
         return math.nan
-    return 1000.0 * (value - chance) / span
+    return max(NORMALISED_FLOOR, 1000.0 * (value - chance) / span)
 
 
 # ---------------------------------------------------------------- per-example and corpus scoring
