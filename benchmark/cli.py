@@ -90,7 +90,12 @@ def validate(
     n_err = sum(f.level == "error" for f in findings)
     n_warn = len(findings) - n_err
     if fmt is not OutputFormat.json:
-        typer.echo(f"{len(reports)} task folder(s) checked: {n_err} error(s), {n_warn} warning(s)", err=True)
+        n_subs = sum((r.root / "model.json").exists() for r in reports)
+        typer.echo(
+            f"{len(reports) - n_subs} task folder(s) and {n_subs} submission(s) checked: {n_err} error(s), "
+            f"{n_warn} warning(s)",
+            err=True,
+        )
     raise typer.Exit(1 if n_err else 0)
 
 

@@ -76,7 +76,7 @@ def test_changed_since_validates_only_changed_folders(tmp_path) -> None:
     assert "T400" in result.output and "T101" in result.output
     _git(repo, "checkout", "--", "tasks/ToneHeight/task.json")
     result = bench("validate", "--changed-since", "HEAD", str(tasks))
-    assert "1 task folder(s) checked" in result.output and "OtherTask" in result.output
+    assert "1 task folder(s) and 0 submission(s) checked" in result.output and "OtherTask" in result.output
     assert bench("validate", "--changed-since", "no-such-ref", str(tasks)).exit_code == 2
 
 

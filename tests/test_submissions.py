@@ -62,7 +62,7 @@ def test_clean_submission_has_no_findings(tmp_path: Path) -> None:
     sub = _run(suite, tmp_path / "subs")
     assert validate_submission(sub, suite) == []
     result = runner.invoke(app, ["validate", str(tmp_path / "subs"), "--tasks-root", str(suite)])
-    assert result.exit_code == 0 and "1 task folder(s) checked: 0 error(s)" in result.output
+    assert result.exit_code == 0 and "0 task folder(s) and 1 submission(s) checked: 0 error(s)" in result.output
 
 
 @pytest.mark.parametrize(("code", "mutate", "file"), CASES, ids=[c[0] for c in CASES])
