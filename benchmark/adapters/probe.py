@@ -14,7 +14,6 @@ exists to measure what the cache saves.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +137,6 @@ class ProbeAdapter(Adapter):
         self.cache = FeatureCache(_int("cache_mb", cache_mb) * 1024 * 1024)
         self.upstream: Upstream | None = None
         self.fitted: dict[str, _Fitted] = {}
-        self.timings = {"upstream": 0.0, "train": 0.0}
 
     def check(self, card: TaskCard, n_train: int) -> str | None:
         """Needs a train split; the CTC head reads one clip per example."""
@@ -162,10 +160,7 @@ class ProbeAdapter(Adapter):
         if self.upstream is None:
             self.load()
         assert self.upstream is not None  # load() either sets it or raises
-        start = time.perf_counter()
-        h = self.upstream.hidden_states(wav)
-        self.timings["upstream"] += time.perf_counter() - start
-        return h
+        return self.upstream.hidden_states(wav)
 
     def _example_features(self, task: Task, example: Example, pooled: bool) -> torch.Tensor:
         """Pooled ``(clips, L, D)`` or per-frame ``(T, L, D)`` features, from the cache when allowed."""
@@ -198,9 +193,7 @@ class ProbeAdapter(Adapter):
         mean, std = stacked.mean(dim=0), stacked.std(dim=0) + 1e-5
         fitted = self._new_fitted(card, train, feats[0], mean, std)
         targets = self._targets(fitted, card.task_type, train)
-        start = time.perf_counter()
         self._train(fitted, card.task_type, task, train, feats, targets, fit_idx, dev_idx, rng)
-        self.timings["train"] += time.perf_counter() - start
         self.fitted[task.key] = fitted
 
     def _new_fitted(
