@@ -10,13 +10,12 @@ clips go through vLLM for throughput.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, AdapterError, Query
-from benchmark.adapters.torch_utils import OptionError, resolve_device, resolve_dtype
+from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option, offline_hint
+from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 
 if TYPE_CHECKING:
     from benchmark.task import Task
@@ -52,11 +51,8 @@ class AudioLLMAdapter(Adapter):
         if backend not in ("transformers", "vllm"):
             raise OptionError(f"backend={backend!r}: use transformers or vllm")
         self.source, self.device_spec, self.dtype_spec, self.backend = spec_argument, device, dtype, backend
-        try:
-            self.max_new_tokens = int(str(max_new_tokens))
-            self.gpu_memory_utilization = float(str(gpu_memory_utilization))
-        except ValueError as exc:
-            raise OptionError(f"max_new_tokens must be an integer, gpu_memory_utilization a number ({exc})") from exc
+        self.max_new_tokens = int_option("max_new_tokens", max_new_tokens)
+        self.gpu_memory_utilization = float_option("gpu_memory_utilization", gpu_memory_utilization)
         # Remote code runs arbitrary Python from the model folder: only when the user asks for it.
         self.trust_remote_code = str(trust_remote_code).lower() in ("true", "1", "yes")
         self.processor: Any = None
@@ -71,7 +67,7 @@ class AudioLLMAdapter(Adapter):
             config = AutoConfig.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
             self.processor = AutoProcessor.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
         except (OSError, ValueError) as exc:
-            raise AdapterError(self._hint(exc)) from exc
+            raise AdapterError(offline_hint(self.source, exc, "audiollm:/path/to/model")) from exc
         if config.model_type not in SUPPORTED:
             raise AdapterError(f"{self.source} is a {config.model_type!r} model; supported: {', '.join(SUPPORTED)}")
         self.processor.tokenizer.padding_side = "left"
@@ -96,14 +92,6 @@ class AudioLLMAdapter(Adapter):
             trust_remote_code=self.trust_remote_code,
             limit_mm_per_prompt={"audio": 4},
             gpu_memory_utilization=self.gpu_memory_utilization,
-        )
-
-    def _hint(self, exc: Exception) -> str:
-        if Path(self.source).exists():
-            return f"cannot load {self.source}: {exc}"
-        return (
-            f"cannot load {self.source!r} ({exc}). The hub is offline here (HF_HUB_OFFLINE=1) or unreachable: "
-            "download the model where there is network and pass its local folder: audiollm:/path/to/model"
         )
 
     def prompts(self, batch: Sequence[Query]) -> list[str]:

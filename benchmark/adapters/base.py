@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -28,6 +29,36 @@ class Query:
 
 class AdapterError(Exception):
     """A user-facing adapter failure (missing model, unusable option): reported without a traceback."""
+
+
+class OptionError(AdapterError):
+    """An adapter option (``--model-arg``, ``--device``, ``--dtype``) that cannot be used."""
+
+
+def int_option(name: str, value: object) -> int:
+    """An integer ``--model-arg`` (values arrive as strings from the command line)."""
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise OptionError(f"--model-arg {name}={value!r} must be an integer") from exc
+
+
+def float_option(name: str, value: object) -> float:
+    """A numeric ``--model-arg``."""
+    try:
+        return float(str(value))
+    except ValueError as exc:
+        raise OptionError(f"--model-arg {name}={value!r} must be a number") from exc
+
+
+def offline_hint(source: str, exc: Exception, local_form: str) -> str:
+    """Why a model could not be loaded; for a hub id, how to pass a local folder instead."""
+    if Path(source).exists():
+        return f"cannot load {source}: {exc}"
+    return (
+        f"cannot load {source!r} ({exc}). The hub is offline here (HF_HUB_OFFLINE=1) or unreachable: "
+        f"download the model where there is network and pass its local folder, e.g. {local_form}"
+    )
 
 
 class Adapter:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, AdapterError, Query
-from benchmark.adapters.torch_utils import OptionError, resolve_device, resolve_dtype
+from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
+from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 
 if TYPE_CHECKING:
     from benchmark.task import Task
@@ -107,7 +107,7 @@ class TransformersWhisperASR:
             self.processor = WhisperProcessor.from_pretrained(source)
             self.model: Any = WhisperForConditionalGeneration.from_pretrained(source, dtype=resolve_dtype(dtype))
         except OSError as exc:
-            raise AdapterError(_offline_hint(source, exc, "whisper:/path/to/whisper")) from exc
+            raise AdapterError(offline_hint(source, exc, "whisper:/path/to/whisper")) from exc
         self.device = resolve_device(device)
         self.model = self.model.to(self.device).eval()  # type: ignore[arg-type]
         # Whisper refuses prompts plus new tokens beyond its decoder positions (448 for released models).
@@ -164,7 +164,7 @@ class TransformersLLM:
                 source, dtype=resolve_dtype(dtype), trust_remote_code=False, **kwargs
             )
         except OSError as exc:
-            raise AdapterError(_offline_hint(source, exc, "hf:/path/to/model or gguf:/path/model.gguf")) from exc
+            raise AdapterError(offline_hint(source, exc, "hf:/path/to/model or gguf:/path/model.gguf")) from exc
         if self.tokenizer.chat_template is None:
             raise AdapterError(f"{source} has no chat template; use an instruction-tuned model")
         self.tokenizer.padding_side = "left"
@@ -205,15 +205,6 @@ class EndpointLLM:
             return self.client.complete_many(conversations)
         except EndpointError as exc:
             raise AdapterError(str(exc)) from exc
-
-
-def _offline_hint(source: str, exc: Exception, option: str) -> str:
-    if Path(source).exists():
-        return f"cannot load {source}: {exc}"
-    return (
-        f"cannot load {source!r} ({exc}). The hub is offline here (HF_HUB_OFFLINE=1) or unreachable: "
-        f"download the model where there is network and pass its local folder ({option})"
-    )
 
 
 def parse_cascade(argument: str | None) -> tuple[str, str]:
@@ -265,11 +256,8 @@ class CascadeAdapter(Adapter):
             raise OptionError(f"unknown LLM {self.llm_spec!r}: use smollm2, hf:DIR_OR_ID, gguf:FILE or openai:MODEL")
         self.device, self.dtype, self.language = device, dtype, language
         self.llm_url, self.llm_key_env = llm_url, llm_key_env
-        try:
-            self.max_new_tokens, self.beam_size = int(str(max_new_tokens)), int(str(beam_size))
-            self.concurrency = int(str(concurrency))
-        except ValueError as exc:
-            raise OptionError(f"max_new_tokens, beam_size and concurrency must be integers ({exc})") from exc
+        self.max_new_tokens = int_option("max_new_tokens", max_new_tokens)
+        self.beam_size, self.concurrency = int_option("beam_size", beam_size), int_option("concurrency", concurrency)
         self.asr: ASR | None = None
         self.llm: LLM | None = None
         self.last_transcripts: list[list[str]] = []

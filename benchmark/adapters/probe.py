@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.adapters.base import Adapter, AdapterError, Query
-from benchmark.adapters.torch_utils import OptionError, resolve_device, resolve_dtype
+from benchmark.adapters.base import Adapter, AdapterError, Query, float_option, int_option
+from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.adapters.upstreams import Upstream, UpstreamError, build_upstream
 
 if TYPE_CHECKING:
@@ -96,20 +96,6 @@ class _Fitted:
     vocab: list[str] = field(default_factory=list)
 
 
-def _int(name: str, value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise OptionError(f"--model-arg {name}={value!r} must be an integer") from exc
-
-
-def _float(name: str, value: object) -> float:
-    try:
-        return float(str(value))
-    except ValueError as exc:
-        raise OptionError(f"--model-arg {name}={value!r} must be a number") from exc
-
-
 class ProbeAdapter(Adapter):
     """Weighted-sum probe on a frozen upstream (SUPERB protocol)."""
 
@@ -130,11 +116,11 @@ class ProbeAdapter(Adapter):
     ) -> None:
         self.upstream_spec = spec_argument
         self.device_spec, self.dtype_spec = device, dtype
-        self.seed, self.epochs = _int("seed", seed), _int("epochs", epochs)
-        self.lr, self.batch_size = _float("lr", lr), _int("batch_size", batch_size)
-        self.patience = _int("patience", patience)
+        self.seed, self.epochs = int_option("seed", seed), int_option("epochs", epochs)
+        self.lr, self.batch_size = float_option("lr", lr), int_option("batch_size", batch_size)
+        self.patience = int_option("patience", patience)
         self.use_cache = str(cache).lower() not in ("false", "0", "no")
-        self.cache = FeatureCache(_int("cache_mb", cache_mb) * 1024 * 1024)
+        self.cache = FeatureCache(int_option("cache_mb", cache_mb) * 1024 * 1024)
         self.upstream: Upstream | None = None
         self.fitted: dict[str, _Fitted] = {}
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.adapters.base import AdapterError
+from benchmark.adapters.base import OptionError
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
-
-class OptionError(AdapterError):
-    """A device or dtype the machine or torch cannot provide."""
+__all__ = ["DTYPES", "OptionError", "resolve_device", "resolve_dtype"]
 
 
 def resolve_device(spec: str = "auto") -> torch.device:

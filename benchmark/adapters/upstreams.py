@@ -10,11 +10,12 @@ upstreams are used when s3prl imports.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
+
+from benchmark.adapters.base import offline_hint
 
 SR = 16_000
 
@@ -101,7 +102,7 @@ class HFUpstream:
         try:
             config = AutoConfig.from_pretrained(source, trust_remote_code=False)
         except OSError as exc:
-            raise UpstreamError(_missing(source, exc)) from exc
+            raise UpstreamError(offline_hint(source, exc, "probe:/models/hubert-base-ls960")) from exc
         self.is_whisper = config.model_type == "whisper"
         self.model, self.extractor = self._load(source, config)
 
@@ -114,7 +115,7 @@ class HFUpstream:
             else:
                 model = AutoModel.from_pretrained(source, torch_dtype=self.dtype, trust_remote_code=False)
         except OSError as exc:
-            raise UpstreamError(_missing(source, exc)) from exc
+            raise UpstreamError(offline_hint(source, exc, "probe:/models/hubert-base-ls960")) from exc
         try:
             extractor = AutoFeatureExtractor.from_pretrained(source)
         except OSError:
@@ -164,18 +165,6 @@ class S3prlUpstream:
         """``(layers, frames, hidden)`` float32."""
         out = self.model([torch.as_tensor(wav, dtype=torch.float32, device=self.device)])
         return torch.stack([h[0] for h in out["hidden_states"]]).float().cpu()
-
-
-def _missing(source: str, exc: Exception) -> str:
-    hint = (
-        ""
-        if Path(source).exists()
-        else (
-            " The hub is offline here (HF_HUB_OFFLINE=1) or unreachable: download the model on a machine with "
-            "network access and pass its local folder, e.g. probe:/models/hubert-base-ls960."
-        )
-    )
-    return f"cannot load the upstream {source!r}: {exc}.{hint}"
 
 
 def build_upstream(spec: str, device: torch.device, dtype: torch.dtype) -> Upstream:
