@@ -17,7 +17,7 @@ import typer
 from benchmark import __version__
 
 if TYPE_CHECKING:
-    from benchmark.scoring import LabelResolver
+    from benchmark.scoring.labels import LabelResolver
 
 app = typer.Typer(
     name="bench",
@@ -104,10 +104,17 @@ def schema(
     which: Annotated[SchemaName, typer.Argument(help="task (task.json) or example (a line of examples.jsonl).")] = (
         SchemaName.task
     ),
+    write: Annotated[
+        bool, typer.Option("--write", help="Regenerate the committed schema files instead (after adding a metric).")
+    ] = False,
 ) -> None:
     """Print the JSON Schema of task.json or of an examples.jsonl line."""
-    from benchmark.schemas import json_schema
+    from benchmark.task.schemas import json_schema, write_schemas
 
+    if write:
+        for path in write_schemas():
+            typer.echo(f"wrote {path}")
+        return
     typer.echo(json.dumps(json_schema(which.value), indent=2))
 
 
@@ -127,8 +134,8 @@ def new_task(
     root: Annotated[Path, typer.Option(help="Where task folders live.")] = Path("tasks"),
 ) -> None:
     """Scaffold a task folder; add audio and examples, then run `bench validate`."""
-    from benchmark.scaffold import ScaffoldError
-    from benchmark.scaffold import new_task as scaffold
+    from benchmark.authoring.scaffold import ScaffoldError
+    from benchmark.authoring.scaffold import new_task as scaffold
 
     label_list = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
     try:
@@ -167,8 +174,8 @@ def import_hf(
     out: Annotated[Path, typer.Option(help="Where task folders live.")] = Path("tasks"),
 ) -> None:
     """Convert a Dynamic-SUPERB instance (columns file, audio, instruction, label) into a task folder."""
-    from benchmark.hf import ConversionError
-    from benchmark.hf import import_hf as convert
+    from benchmark.authoring.hf import ConversionError
+    from benchmark.authoring.hf import import_hf as convert
     from benchmark.task import TaskLoadError
 
     try:
@@ -196,7 +203,7 @@ def export_hf(
     out: Annotated[Path, typer.Argument(help="Output folder for the parquet files.")],
 ) -> None:
     """Write a task as Dynamic-SUPERB-style parquet files (file, audio, instruction, label)."""
-    from benchmark.hf import export_hf as export
+    from benchmark.authoring.hf import export_hf as export
     from benchmark.task import TaskLoadError
 
     try:
@@ -241,7 +248,7 @@ JudgeKeyEnv = Annotated[str, typer.Option("--judge-key-env", help="Environment v
 def _resolvers(
     semantic: bool, judge_url: str | None, judge_model: str, key_env: str, cache: Path
 ) -> list[LabelResolver]:
-    from benchmark.resolvers import JudgeResolver, ResolverUnavailable, SemanticResolver, openai_chat
+    from benchmark.scoring.judge import JudgeResolver, ResolverUnavailable, SemanticResolver, openai_chat
 
     resolvers: list[LabelResolver] = []
     try:
@@ -250,7 +257,9 @@ def _resolvers(
     except ResolverUnavailable as exc:
         raise _fail(str(exc), code=2) from None
     if judge_url:
-        resolvers.append(JudgeResolver(openai_chat(judge_url, judge_model, api_key_env=key_env), cache=cache))
+        settings: dict[str, object] = {"url": judge_url, "model": judge_model}
+        chat = openai_chat(judge_url, judge_model, api_key_env=key_env)
+        resolvers.append(JudgeResolver(chat, cache=cache, settings=settings))
     return resolvers
 
 
@@ -280,10 +289,10 @@ def run(
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
 ) -> None:
     """Run a model on tasks, appending one record per example; re-run the same command to resume."""
-    from benchmark.records import submission_name
-    from benchmark.resolvers import EndpointError
+    from benchmark.endpoint import EndpointError
     from benchmark.runner import RunError, RunRequest
     from benchmark.runner import run as run_model
+    from benchmark.submission.card import submission_name
 
     selectors = [s for item in tasks or [] for s in item.split(",") if s]
     cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
@@ -346,7 +355,7 @@ def score(
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
 ) -> None:
     """Re-score saved records from their raw outputs (no model is run); rewrites each run file atomically."""
-    from benchmark.resolvers import EndpointError
+    from benchmark.endpoint import EndpointError
     from benchmark.runner import RunError, rescore
 
     folders = [path] if (path / "runs").is_dir() else sorted(p for p in path.iterdir() if (p / "runs").is_dir())
@@ -370,7 +379,7 @@ def layers(
     submission: Annotated[Path, typer.Argument(help="A submission folder, submissions/<model>.")],
 ) -> None:
     """Print the learned layer weights that SSL probes saved with their runs."""
-    from benchmark.leaderboard import layer_weights
+    from benchmark.report.tables import layer_weights
 
     found = layer_weights(submission)
     if not found:
@@ -393,13 +402,15 @@ def leaderboard_build(
     no_site: Annotated[bool, typer.Option("--no-site", help="Write the tables only.")] = False,
 ) -> None:
     """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
-    from benchmark.leaderboard import build_tables, layer_weights, load_submissions, write_tables
-    from benchmark.runner import RunError, load_tasks, select_tasks
-    from benchmark.site import build_site
+    from benchmark.report.export import write_tables
+    from benchmark.report.site import build_site
+    from benchmark.report.tables import build_tables, layer_weights, load_submissions
+    from benchmark.runner import RunError, load_tasks
+    from benchmark.task.discovery import SelectionError, select_tasks
 
     try:
         tasks = load_tasks(select_tasks([], tasks_root))
-    except RunError as exc:
+    except (RunError, SelectionError) as exc:
         raise _fail(str(exc), code=2) from None
     board = build_tables(submissions, tasks)
     for path in write_tables(board, out):
@@ -416,8 +427,7 @@ def generate_suite(
     only: Annotated[list[str] | None, typer.Option(help="Generate only this task (repeatable).")] = None,
 ) -> None:
     """Regenerate the shipped synthetic task suite (needs espeak-ng); deterministic."""
-    from benchmark.suite import generate
-    from benchmark.synth import SynthError
+    from benchmark.suite import SynthError, generate
 
     try:
         folders = generate(out, only)

@@ -12,7 +12,6 @@ incompatible adapter) fails before any model is loaded.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import time
@@ -21,69 +20,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import __version__
-from benchmark.adapters import Adapter, AdapterError, Query, build_adapter
-from benchmark.records import (
+from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.adapters.registry import SpecError, build_adapter
+from benchmark.scoring.labels import LabelResolver
+from benchmark.scoring.metrics import scored_set
+from benchmark.submission.card import (
     SUBMISSION_NAME,
     ModelCard,
+    read_model_card,
+    submission_name,
+    write_model_card,
+)
+from benchmark.submission.header import RunHeader, append_header, make_header
+from benchmark.submission.records import (
     Record,
     RunFileError,
     append_records,
-    read_model_card,
     read_records,
     run_path,
     set_aside,
-    submission_name,
-    write_model_card,
     write_records_atomic,
 )
-from benchmark.scoring import ExampleScore, LabelResolver, score_output, scored_set
-from benchmark.task import DIMENSIONS, Example, Task, TaskLoadError, load_task
-from benchmark.validate import discover_task_dirs, is_task_folder
+from benchmark.submission.scorer import make_record, rescored, scorer_for
+from benchmark.task.card import Example
+from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
+from benchmark.task.folder import Task, TaskLoadError, load_task
 
 
 class RunError(Exception):
     """A problem with what was asked (unknown task, bad spec, conflicting submission): no traceback."""
-
-
-# ---------------------------------------------------------------- selecting tasks
-
-
-def select_tasks(selectors: Sequence[str], tasks_root: Path) -> list[Path]:
-    """Task folders matching names, globs, ``dimension:NAME`` or folder paths (all tasks if none).
-
-    Raises:
-        RunError: a selector matches nothing.
-    """
-    available = discover_task_dirs([tasks_root]) if tasks_root.is_dir() else []
-    if not selectors:
-        return available
-    chosen: dict[Path, None] = {}
-    for selector in selectors:
-        matched = _match(selector, available)
-        if not matched:
-            names = ", ".join(p.name for p in available) or f"none under {tasks_root}"
-            raise RunError(f"--tasks {selector!r} matches no task (available: {names})")
-        chosen.update(dict.fromkeys(matched))
-    return list(chosen)
-
-
-def _match(selector: str, available: list[Path]) -> list[Path]:
-    path = Path(selector)
-    if path.is_dir() and is_task_folder(path):
-        return [path]
-    if selector.startswith("dimension:"):
-        dimension = selector.partition(":")[2]
-        if dimension not in DIMENSIONS:
-            raise RunError(f"unknown dimension {dimension!r}; use one of {', '.join(DIMENSIONS)}")
-        return [p for p in available if _card_field(p, "dimension") == dimension]
-    return [p for p in available if fnmatch.fnmatchcase(p.name, selector)]
-
-
-def _card_field(folder: Path, key: str) -> object:
-    try:
-        return json.loads((folder / "task.json").read_text(encoding="utf-8")).get(key)
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 # ---------------------------------------------------------------- planning
@@ -153,6 +118,9 @@ def prepare_submission(submission: Path, spec: str, args: dict[str, str], adapte
                 f"{submission} holds runs of {card.adapter} {card.adapter_args}, not {spec} {args}; "
                 "pass --name to store this model under another name"
             )
+        if card.harness_version != __version__:
+            card = card.model_copy(update={"harness_version": __version__})
+            write_model_card(submission, card)
         return card
     card = ModelCard.model_validate(
         {
@@ -165,56 +133,6 @@ def prepare_submission(submission: Path, spec: str, args: dict[str, str], adapte
     )
     write_model_card(submission, card)
     return card
-
-
-# ---------------------------------------------------------------- scoring a task's outputs
-
-
-def label_range(task: Task) -> tuple[float, float]:
-    """Range of a regression task's labels over both splits (bounds the N/A fill)."""
-    values = [float(e.label) for e in task.examples]
-    return (min(values), max(values)) if values else (0.0, 0.0)
-
-
-def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Callable[[Example, str], ExampleScore]:
-    """A function scoring one raw output for an example of ``task``."""
-    card = task.card
-    bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
-
-    def score(example: Example, output: str) -> ExampleScore:
-        return score_output(
-            output,
-            example.label,
-            task_type=card.task_type,
-            metric=card.metric,
-            labels=card.labels or (),
-            label_range=bounds,
-            instruction=task.instruction_for(example),
-            resolvers=resolvers,
-        )
-
-    return score
-
-
-def make_record(task: Task, example: Example, output: str, scored: ExampleScore, seconds: float) -> Record:
-    """The record of one answer."""
-    return Record(
-        task=task.name,
-        task_version=task.card.version,
-        task_hash=task.content_hash,
-        id=example.id,
-        split=example.split,
-        instruction=task.instruction_for(example),
-        reference=example.label,
-        output=output,
-        answer=scored.answer,
-        tier=scored.tier,
-        score=scored.score,
-        errors=scored.errors,
-        ref_units=scored.ref_units,
-        value=scored.value,
-        seconds=round(seconds, 6),
-    )
 
 
 # ---------------------------------------------------------------- running
@@ -238,8 +156,7 @@ def run_task(
     task = plan.task
     if not plan.pending:
         return
-    if adapter.needs_train:
-        adapter.fit(task)
+    adapter.fit(task.train_split())
     score = scorer_for(task, resolvers)
     for batch in batches(plan.pending, batch_size):
         queries = [
@@ -247,7 +164,7 @@ def run_task(
             for e in batch
         ]
         start = time.perf_counter()
-        outputs = adapter.predict(task, queries)
+        outputs = adapter.predict(task.card, queries)
         per_example = (time.perf_counter() - start) / len(batch)
         if len(outputs) != len(batch) or not all(isinstance(o, str) for o in outputs):
             raise RunError(
@@ -305,6 +222,8 @@ class RunRequest:
     batch_size: int = 16
     dry_run: bool = False
     resolvers: Sequence[LabelResolver] = ()
+    adapter: Adapter | None = None
+    """An adapter object to run instead of building one from ``spec`` (the Python API)."""
 
 
 @dataclass
@@ -322,14 +241,14 @@ def check_request(request: RunRequest) -> Adapter:
     Raises:
         RunError: a bad option or model spec.
     """
-    from benchmark.adapters import SpecError
-
     if request.batch_size < 1:
         raise RunError("--batch-size must be at least 1")
     if request.limit is not None and request.limit < 1:
         raise RunError("--limit must be at least 1")
     if request.name is not None and not re.match(SUBMISSION_NAME, request.name):
         raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
+    if request.adapter is not None:
+        return request.adapter
     try:
         return build_adapter(request.spec, request.args)
     except SpecError as exc:
@@ -343,7 +262,10 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
         RunError: a user mistake found before the model is loaded, or an adapter failure.
     """
     adapter = check_request(request)
-    tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
+    try:
+        tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
+    except SelectionError as exc:
+        raise RunError(str(exc)) from exc
     if not tasks:
         raise RunError(f"no tasks to run under {request.tasks_root}")
     submission = request.out / (request.name or submission_name(request.spec))
@@ -376,6 +298,8 @@ def execute(
         raise RunError(f"{request.spec}: {exc}") from exc
     try:
         for plan in runnable:
+            if plan.pending:
+                append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
             run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
             save_layer_weights(result.submission, plan.task, adapter)
             result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
@@ -383,15 +307,66 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 
 
+def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:
+    return make_header(
+        harness_version=__version__,
+        adapter=request.spec,
+        adapter_args=request.args,
+        batch_size=request.batch_size,
+        libraries=adapter.libraries,
+        resolvers=[r.config() for r in request.resolvers],
+        examples=examples,
+    )
+
+
 def save_layer_weights(submission: Path, task: Task, adapter: Adapter) -> None:
     """Write the adapter's learned layer weights for ``task`` next to its records, if it has any."""
-    weights = adapter.layer_weights(task)
+    weights = adapter.layer_weights(task.card)
     if weights is not None:
         path = submission / "layers" / f"{task.key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
             json.dumps({"task": task.key, "upstream_layers": len(weights), "weights": weights}) + "\n", encoding="utf-8"
         )
+
+
+def evaluate(
+    model: str | Adapter,
+    tasks: str | Sequence[str] = (),
+    out: str | Path = "submissions",
+    *,
+    tasks_root: str | Path = "tasks",
+    name: str | None = None,
+    model_args: dict[str, str] | None = None,
+    limit: int | None = None,
+    batch_size: int = 16,
+    resolvers: Sequence[LabelResolver] = (),
+) -> list[TaskSummary]:
+    """Run a model (a spec string such as ``"probe:fbank"``, or an ``Adapter`` object) and return task summaries.
+
+    The Python form of ``bench run``: ``tasks`` takes the same selectors (names, globs,
+    ``dimension:D``, folder paths; all tasks when empty), records go under
+    ``out/<name>/runs/`` and a second call resumes where the first stopped. An adapter
+    object is recorded in model.json as ``module:Class``.
+
+    Raises:
+        RunError: a bad selector, an invalid task folder, a bad option or an adapter failure.
+    """
+    adapter = model if isinstance(model, Adapter) else None
+    spec = f"{type(model).__module__}:{type(model).__qualname__}" if adapter is not None else str(model)
+    request = RunRequest(
+        spec=spec,
+        args=dict(model_args or {}),
+        selectors=[tasks] if isinstance(tasks, str) else list(tasks),
+        tasks_root=Path(tasks_root),
+        out=Path(out),
+        name=name,
+        limit=limit,
+        batch_size=batch_size,
+        resolvers=resolvers,
+        adapter=adapter,
+    )
+    return run(request).summaries
 
 
 # ---------------------------------------------------------------- re-scoring
@@ -403,7 +378,7 @@ def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolve
     Run files of tasks that no longer exist at that version are left untouched.
 
     Raises:
-        RunError: the submission has no runs folder.
+        RunError: the submission has no runs folder, or a task folder is invalid.
     """
     runs = submission / "runs"
     if not runs.is_dir():
@@ -417,21 +392,7 @@ def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolve
         by_id = {e.id: e for e in task.examples}
         score = scorer_for(task, resolvers)
         records = [r for r in read_records(path, repair=True) if r.id in by_id]
-        updated = []
-        for r in records:
-            s = score(by_id[r.id], r.output)
-            updated.append(
-                r.model_copy(
-                    update={
-                        "answer": s.answer,
-                        "tier": s.tier,
-                        "score": s.score,
-                        "errors": s.errors,
-                        "ref_units": s.ref_units,
-                        "value": s.value,
-                    }
-                )
-            )
+        updated = [rescored(r, score(by_id[r.id], r.output)) for r in records]
         write_records_atomic(path, updated)
         summaries.append(summarize(task, updated))
     return summaries

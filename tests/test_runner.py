@@ -19,7 +19,7 @@ from helpers import edit_card, make_suite, make_task, read_examples
 from typer.testing import CliRunner
 
 from benchmark.cli import app
-from benchmark.records import read_records
+from benchmark.submission.records import read_records
 from benchmark.task import load_task
 
 runner = CliRunner()
@@ -225,13 +225,13 @@ def test_rescore_recomputes_from_raw_outputs(suite: Path, tmp_path: Path) -> Non
 
 SLOW_ADAPTER = textwrap.dedent("""
     import sys, time
-    import benchmark.adapters as adapters
+    import benchmark.adapters.registry as adapters
     from benchmark.adapters.baselines import RandomAdapter
 
     class SlowRandom(RandomAdapter):
-        def predict(self, task, batch):
+        def predict(self, card, batch):
             time.sleep(0.05)
-            return super().predict(task, batch)
+            return super().predict(card, batch)
 
     sys.modules["slow_adapter"] = sys.modules[__name__]
     adapters.REGISTRY["slow"] = adapters.AdapterEntry("slow", "slow_adapter:SlowRandom", "slow random", "slow")
@@ -280,7 +280,7 @@ def test_killed_run_resumes_to_the_same_result(suite: Path, tmp_path: Path) -> N
 
 
 def test_unresolved_answers_round_trip_through_records(tmp_path: Path) -> None:
-    from benchmark.records import Record, append_records
+    from benchmark.submission.records import Record, append_records
 
     path = tmp_path / "runs" / "T@1.0.0.jsonl"
     record = Record(

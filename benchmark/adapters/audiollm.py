@@ -10,15 +10,13 @@ clips go through vLLM for throughput.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option, offline_hint
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
-
-if TYPE_CHECKING:
-    from benchmark.task import Task
+from benchmark.task.card import TaskCard
 
 SUPPORTED = {"qwen2_audio": "Qwen2AudioForConditionalGeneration"}
 SR = 16_000
@@ -35,6 +33,8 @@ def conversation(instruction: str, n_clips: int) -> list[dict[str, Any]]:
 
 class AudioLLMAdapter(Adapter):
     """A transformers audio LLM with an audio processor and a chat template."""
+
+    libraries = ("transformers", "accelerate", "vllm")
 
     def __init__(
         self,
@@ -103,7 +103,7 @@ class AudioLLMAdapter(Adapter):
             for q in batch
         ]
 
-    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Greedy replies for a batch."""
         if self.processor is None:
             self.load()

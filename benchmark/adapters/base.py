@@ -1,16 +1,21 @@
-"""The adapter interface: one required method, ``predict``; ``fit`` for adapters that train."""
+"""The adapter interface: one required method, ``predict``; ``fit`` for adapters that train.
+
+An adapter sees what a model may see: ``fit`` gets a task holding its train split
+only, ``predict`` gets the task card and the queries (instruction and audio),
+never a test label.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from benchmark.task import Task, TaskCard
+from benchmark.task.card import TaskCard
+from benchmark.task.folder import Task
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,15 @@ class Adapter:
 
     Subclasses implement ``predict``. Adapters that learn from a task's train split
     set ``needs_train = True`` and implement ``fit``; adapters with weights load them
-    in ``load``, which the runner calls only after every compatibility check passed. ``needs_audio = False`` lets
+    in ``load``, which the runner calls only after every compatibility check passed; the runner calls ``fit``
+    with each task's train split before predicting on it. ``needs_audio = False`` lets
     the runner skip decoding for models that never listen (the baselines).
     """
 
     needs_train: ClassVar[bool] = False
     needs_audio: ClassVar[bool] = True
+    libraries: ClassVar[tuple[str, ...]] = ()
+    """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 
     def load(self) -> None:
         """Load weights and other heavy state. Constructors stay cheap, so checks run first."""
@@ -83,13 +91,13 @@ class Adapter:
         return None
 
     def fit(self, task: Task) -> None:
-        """Learn from ``task``'s train split before predicting on it (default: nothing to learn)."""
+        """Learn from ``task``, which holds the train split only, before predicting on it (default: nothing)."""
 
-    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
-        """Answer a batch of queries of ``task`` with one raw text output each."""
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        """Answer a batch of queries of the task ``card`` describes, with one raw text output each."""
         raise NotImplementedError
 
-    def layer_weights(self, task: Task) -> list[float] | None:
+    def layer_weights(self, card: TaskCard) -> list[float] | None:
         """Learned layer weights to save with the run (SSL probes); None for other adapters."""
         return None
 

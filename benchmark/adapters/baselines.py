@@ -7,18 +7,14 @@ SUPERB-style normalisation measures against.
 from __future__ import annotations
 
 import hashlib
-import statistics
-from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, Query
-from benchmark.task import Task, TaskCard
-
-
-def _format_number(value: float) -> str:
-    return f"{value:.6g}"
+from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.scoring.chance import format_number, majority_answer
+from benchmark.task.card import TaskCard
+from benchmark.task.folder import Task
 
 
 class MajorityAdapter(Adapter):
@@ -32,23 +28,14 @@ class MajorityAdapter(Adapter):
 
     def fit(self, task: Task) -> None:
         """Remember the majority answer of the task's train split."""
-        self._answers[task.key] = majority_answer(task)
+        train = [e.label for e in task.split("train")]
+        self._answers[task.card.key] = majority_answer(task.card.task_type, train, task.card.labels or ())
 
-    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """The same answer for every query."""
-        if task.key not in self._answers:
-            self.fit(task)
-        return [self._answers[task.key]] * len(batch)
-
-
-def majority_answer(task: Task) -> str:
-    """The majority baseline's answer for a task (ties go to the label listed first in the card)."""
-    labels = [e.label for e in task.split("train")]
-    if task.card.task_type == "regression":
-        return _format_number(statistics.fmean(float(x) for x in labels))
-    counts = Counter(str(x) for x in labels)
-    order = {label: i for i, label in enumerate(task.card.labels or [])}
-    return min(counts, key=lambda label: (-counts[label], order.get(label, len(order)), label))
+        if card.key not in self._answers:
+            raise AdapterError(f"majority has not seen the train split of {card.key}: call fit first")
+        return [self._answers[card.key]] * len(batch)
 
 
 class RandomAdapter(Adapter):
@@ -62,6 +49,7 @@ class RandomAdapter(Adapter):
 
     def __init__(self, seed: int | str = 0) -> None:
         self.seed = int(seed)
+        self._train: dict[str, list[str | int | float]] = {}
 
     def check(self, card: TaskCard, n_train: int) -> str | None:
         """Regression and generation draw from the train split; classification needs only labels."""
@@ -69,18 +57,21 @@ class RandomAdapter(Adapter):
             return f"{card.name} has no train split to draw {card.task_type} answers from"
         return None
 
-    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
-        """One seeded draw per query."""
-        return [self._draw(task, q.id) for q in batch]
+    def fit(self, task: Task) -> None:
+        """Remember the train labels (the range and texts that regression and generation draw from)."""
+        self._train[task.card.key] = [e.label for e in task.split("train")]
 
-    def _draw(self, task: Task, example_id: str) -> str:
-        digest = hashlib.sha256(f"{self.seed}/{task.key}/{example_id}".encode()).digest()
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        """One seeded draw per query."""
+        return [self._draw(card, q.id) for q in batch]
+
+    def _draw(self, card: TaskCard, example_id: str) -> str:
+        digest = hashlib.sha256(f"{self.seed}/{card.key}/{example_id}".encode()).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-        card = task.card
         if card.task_type == "classification":
             return str(rng.choice(card.labels or []))
-        train = [e.label for e in task.split("train")]
+        train = self._train.get(card.key, [])
         if card.task_type == "regression":
             values = [float(x) for x in train]
-            return _format_number(rng.uniform(min(values), max(values)))
+            return format_number(rng.uniform(min(values), max(values)))
         return str(train[int(rng.integers(len(train)))])

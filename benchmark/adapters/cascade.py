@@ -22,15 +22,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
-
-if TYPE_CHECKING:
-    from benchmark.task import Task
+from benchmark.task.card import TaskCard
 
 SYSTEM_PROMPT = (
     "You answer questions about audio recordings. You cannot hear the audio: you are given automatic "
@@ -234,6 +232,8 @@ def first_line(reply: str) -> str:
 class CascadeAdapter(Adapter):
     """ASR then a text LLM."""
 
+    libraries = ("faster-whisper", "ctranslate2", "transformers", "gguf", "pocketsphinx")
+
     def __init__(
         self,
         spec_argument: str | None = None,
@@ -290,7 +290,7 @@ class CascadeAdapter(Adapter):
             return TransformersLLM(str(path.parent), path.name, self.device, self.dtype, self.max_new_tokens)
         return TransformersLLM(arg, None, self.device, self.dtype, self.max_new_tokens)
 
-    def predict(self, task: Task, batch: Sequence[Query]) -> list[str]:
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Transcribe every clip of the batch, then ask the LLM once per example (batched)."""
         if self.asr is None or self.llm is None:
             self.load()

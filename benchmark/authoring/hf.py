@@ -1,0 +1,315 @@
+"""Convert Dynamic-SUPERB instances (Hugging Face datasets) to task folders and back.
+
+A Dynamic-SUPERB instance has the columns ``file``, ``audio``, ``instruction`` and
+``label`` (and ``audio2``... for multi-audio tasks). Audio is read with
+``Audio(decode=False)`` and decoded with soundfile, so no torchcodec is needed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task
+from benchmark.task.audio import SAMPLE_RATE, resample, to_mono
+from benchmark.task.writer import TaskWriter
+
+AUDIO_COLUMN = re.compile(r"^audio(\d*)$")
+HF_SPLIT_TO_OURS = {"train": "train", "test": "test", "validation": "test", "dev": "test"}
+
+
+class ConversionError(Exception):
+    """The source cannot be converted; the message says what to change."""
+
+
+def load_source(source: str, revision: str | None = None) -> dict[str, Any]:
+    """Load every split of ``source``: a ``save_to_disk`` folder, parquet files, or a hub id.
+
+    Raises:
+        ConversionError: datasets is not installed, or the hub cannot be reached.
+    """
+    try:
+        import datasets
+    except ImportError as exc:
+        raise ConversionError("this needs the hf extra: pip install 'speech-benchmark[hf]'") from exc
+    path = Path(source)
+    if path.exists():
+        return _load_local(datasets, path)
+    try:
+        loaded = datasets.load_dataset(source, revision=revision)
+    except Exception as exc:  # the hub client raises many types; all mean "not reachable here"
+        raise ConversionError(
+            f"cannot load {source!r} from the hub ({type(exc).__name__}: {exc}). Offline, download it "
+            f"first (`hf download --repo-type dataset {source} --local-dir DIR`) and pass DIR."
+        ) from exc
+    return dict(loaded)
+
+
+def _load_local(datasets: Any, path: Path) -> dict[str, Any]:
+    if path.is_dir() and any((path / n).exists() for n in ("dataset_dict.json", "state.json")):
+        loaded = datasets.load_from_disk(str(path))
+        return dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"test": loaded}
+    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    if not files:
+        raise ConversionError(f"{path} holds neither a save_to_disk dataset nor parquet files")
+    by_split: dict[str, list[str]] = {}
+    for f in files:
+        split = next((s for s in HF_SPLIT_TO_OURS if f.name.startswith(s)), "test")
+        by_split.setdefault(split, []).append(str(f))
+    return dict(datasets.load_dataset("parquet", data_files=by_split))
+
+
+def _audio_columns(columns: list[str]) -> list[str]:
+    found = [c for c in columns if AUDIO_COLUMN.match(c)]
+    return sorted(found, key=lambda c: int(AUDIO_COLUMN.match(c).group(1) or 1))  # type: ignore[union-attr]
+
+
+def _decode(cell: dict[str, Any] | None, where: str) -> np.ndarray:
+    if not cell or (cell.get("bytes") is None and not cell.get("path")):
+        raise ConversionError(f"{where}: the audio cell is empty")
+    try:
+        source = io.BytesIO(cell["bytes"]) if cell.get("bytes") is not None else cell["path"]
+        data, rate = sf.read(source, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise ConversionError(f"{where}: audio cannot be decoded ({exc})") from exc
+    return resample(to_mono(data), rate, SAMPLE_RATE)
+
+
+def _safe_id(file_value: Any, index: int, used: set[str]) -> str:
+    stem = Path(str(file_value)).stem if file_value else ""
+    base = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).strip("._-")[:100] or f"{index:05d}"
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+def _label(value: Any, task_type: str, where: str) -> str | float:
+    if task_type == "regression":
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise ConversionError(f"{where}: label {value!r} is not a number (regression task)") from exc
+    return str(value).strip()
+
+
+def _rows(splits: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    import datasets
+
+    for hf_split, ds in splits.items():
+        ours = HF_SPLIT_TO_OURS.get(hf_split, "test")
+        for col in _audio_columns(ds.column_names):
+            ds = ds.cast_column(col, datasets.Audio(decode=False))
+        for i, row in enumerate(ds):
+            yield ours, i, row
+
+
+def import_hf(
+    source: str,
+    *,
+    name: str,
+    dimension: str,
+    out_root: Path,
+    license_id: str,
+    revision: str | None = None,
+    task_type: str = "classification",
+    metric: str | None = None,
+    description: str | None = None,
+    languages: list[str] | None = None,
+    extra_instructions: list[str] | None = None,
+) -> Path:
+    """Convert a Dynamic-SUPERB instance into ``out_root/name`` and check that it loads.
+
+    Raises:
+        ConversionError: the source lacks a column, a row cannot be converted, or the
+            result would break the task contract.
+    """
+    splits = load_source(source, revision)
+    first = next(iter(splits.values()))
+    audio_cols = _audio_columns(first.column_names)
+    missing = [c for c in ("instruction", "label") if c not in first.column_names]
+    if missing or not audio_cols:
+        raise ConversionError(f"{source}: missing column(s) {missing or ['audio']}; found {first.column_names}")
+    folder = out_root / name
+    if folder.exists():
+        raise ConversionError(f"{folder} already exists; remove it or choose another --name")
+    with TaskWriter(folder) as writer:
+        examples = _convert_rows(splits, source, audio_cols, task_type, writer)
+        card = _card(
+            source,
+            revision,
+            name,
+            dimension,
+            task_type,
+            metric,
+            license_id,
+            description,
+            languages,
+            examples,
+            extra_instructions or [],
+            len(audio_cols),
+        )
+        writer.finish(card, examples, _readme(card, examples, source, revision))
+    load_task(folder)  # raises TaskLoadError with every finding if the result breaks the contract
+    return folder
+
+
+def _convert_rows(
+    splits: dict[str, Any], source: str, audio_cols: list[str], task_type: str, writer: TaskWriter
+) -> list[Example]:
+    """Write every row's clips and return its examples (ids made safe and unique)."""
+    examples: list[Example] = []
+    used: set[str] = set()
+    for split, i, row in _rows(splits):
+        where = f"{source} split {split} row {i}"
+        ex_id = _safe_id(row.get("file"), len(used), used)
+        paths = []
+        for k, col in enumerate(audio_cols):
+            rel = f"audio/{ex_id}.flac" if k == 0 else f"audio/{ex_id}_{k + 1}.flac"
+            paths.append(writer.clip(rel, _decode(row[col], f"{where} column {col}")))
+        examples.append(
+            Example(
+                id=ex_id,
+                split=split,  # type: ignore[arg-type]
+                audio=paths[0] if len(paths) == 1 else paths,
+                label=_label(row["label"], task_type, where),
+                instruction=str(row["instruction"]).strip() or None,
+            )
+        )
+    return examples
+
+
+def _card(
+    source: str,
+    revision: str | None,
+    name: str,
+    dimension: str,
+    task_type: str,
+    metric: str | None,
+    license_id: str,
+    description: str | None,
+    languages: list[str] | None,
+    examples: list[Example],
+    extra: list[str],
+    audio_inputs: int,
+) -> TaskCard:
+    instructions = list(dict.fromkeys([e.instruction for e in examples if e.instruction] + extra))[:20]
+    if len(instructions) < MIN_INSTRUCTIONS:
+        raise ConversionError(
+            f"{source} has {len(instructions)} distinct instruction(s); the contract needs "
+            f'{MIN_INSTRUCTIONS}. Add more with --instruction "..." (repeatable).'
+        )
+    hub = not Path(source).exists()
+    rev = revision or ("unpinned (pass --revision SHA)" if hub else "local copy")
+    data = {
+        "name": name,
+        "version": "1.0.0",
+        "description": description or f"Converted from the Dynamic-SUPERB instance {source}.",
+        "dimension": dimension,
+        "task_type": task_type,
+        "metric": metric or METRICS_BY_TASK_TYPE.get(task_type, ("accuracy",))[0],
+        "instructions": instructions,
+        "audio_inputs": audio_inputs,
+        "license": license_id,
+        "source": {
+            "dataset": source if hub else Path(source).name,
+            "url": f"https://huggingface.co/datasets/{source}" if hub else "",
+            "citation": "",
+            "notes": f"Imported with `bench import-hf` from {source} at revision {rev}; audio "
+            f"converted to {SAMPLE_RATE} Hz mono FLAC; per-example instructions kept.",
+        },
+        "languages": languages or [],
+        "authors": ["Dynamic-SUPERB contributors"],
+    }
+    if task_type == "classification":
+        data["labels"] = sorted({str(e.label) for e in examples})
+    try:
+        return TaskCard.model_validate(data)
+    except ValueError as exc:
+        raise ConversionError(f"the converted card would not validate: {exc}") from exc
+
+
+def _readme(card: TaskCard, examples: list[Example], source: str, revision: str | None) -> str:
+    first = examples[0]
+    test_labels = Counter(str(e.label) for e in examples if e.split == "test")
+    chance = ""
+    if card.task_type == "classification" and test_labels:
+        label, count = test_labels.most_common(1)[0]
+        chance = f"Majority class ({label!r}) accuracy on test: {count / sum(test_labels.values()):.3f}."
+    return f"""# {card.name}
+
+{card.description}
+
+## Objective
+
+See the original Dynamic-SUPERB instance `{source}` for the task's motivation.
+
+## Data provenance
+
+{card.source.notes}
+Revision: {revision or "not pinned"}.
+
+## Licence
+
+{card.license}, as declared for the source data.
+
+## Example
+
+- instruction: "{first.instruction or card.instructions[0]}"
+- audio: `{first.audio_paths[0]}`
+- label: `{first.label}`
+
+## Baseline
+
+{chance or "Run `bench run --model majority` for the chance level."}
+"""
+
+
+def export_hf(task_path: Path, out: Path) -> list[Path]:
+    """Write a task as Dynamic-SUPERB-style parquet files, one per split, under ``out/data``."""
+    import datasets
+
+    task = load_task(task_path)
+    n_audio = task.card.audio_inputs
+    audio_cols = ["audio"] + [f"audio{k}" for k in range(2, n_audio + 1)]
+    # Built as plain {bytes, path} structs, then cast: encoding through the Audio feature
+    # would need torchcodec, casting the storage does not.
+    struct = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
+    features = datasets.Features(
+        {
+            "file": datasets.Value("string"),
+            **{c: struct for c in audio_cols},
+            "instruction": datasets.Value("string"),
+            "label": datasets.Value("string"),
+        }
+    )
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    written = []
+    for split in ("train", "test"):
+        rows = task.split(split)
+        if not rows:
+            continue
+        columns: dict[str, list[Any]] = {"file": [], "instruction": [], "label": []}
+        columns.update({c: [] for c in audio_cols})
+        for ex in rows:
+            columns["file"].append(ex.id)
+            columns["instruction"].append(task.instruction_for(ex))
+            columns["label"].append(str(ex.label))
+            for col, path in zip(audio_cols, task.audio_files(ex), strict=True):
+                columns[col].append({"bytes": path.read_bytes(), "path": path.name})
+        target = out / "data" / f"{split}-00000-of-00001.parquet"
+        ds = datasets.Dataset.from_dict(columns, features=features)
+        for col in audio_cols:
+            ds = ds.cast_column(col, datasets.Audio(sampling_rate=SAMPLE_RATE, decode=False))
+        ds.to_parquet(str(target))
+        written.append(target)
+    return written

@@ -1,0 +1,93 @@
+"""Leaderboard exports: Markdown, CSV and JSON tables written from a ``Leaderboard``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmark.report.tables import SPLITS, Leaderboard
+from benchmark.task.card import DIMENSIONS
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def to_markdown(board: Leaderboard) -> str:
+    """Dimension tables (one per split) and the per-task table, as Markdown."""
+    out = [
+        "# Leaderboard",
+        "",
+        "Normalised scores: 0 is chance (the majority baseline), 1000 the metric's best value; "
+        "[95% bootstrap interval].",
+        "",
+    ]
+    dims = [d for d in (*DIMENSIONS, "overall") if any(r["dimension"] == d for r in board.dimensions)]
+    for split in SPLITS:
+        rows = [r for r in board.dimensions if r["split"] == split]
+        if not rows:
+            continue
+        by_model: dict[str, dict[str, str]] = {}
+        for r in rows:
+            by_model.setdefault(r["model"], {})[r["dimension"]] = (
+                f"{_fmt(r['score'], 1)} [{_fmt(r['ci_low'], 1)}, {_fmt(r['ci_high'], 1)}]"
+            )
+        body = [[m, *[cells.get(d, "-") for d in dims]] for m, cells in by_model.items()]
+        out += [f"## By dimension ({split} tasks)", "", _markdown_table(["model", *dims], body), ""]
+    body = [
+        [
+            r["task"],
+            r["dimension"],
+            r["model"],
+            f"{r['metric']} ({r['direction']} is better)",
+            f"{_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+            f"{r['n']}/{r['n_test']}",
+            _fmt(r["na_rate"]),
+            _fmt(r["normalised"], 1),
+        ]
+        for r in board.tasks
+    ]
+    out += [
+        "## By task",
+        "",
+        _markdown_table(
+            ["task", "dimension", "model", "metric", "value [95% CI]", "n", "N/A rate", "normalised"], body
+        ),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write_tables(board: Leaderboard, out: Path) -> list[Path]:
+    """Write tasks/dimensions as CSV, everything as JSON, and a Markdown page, under ``out``."""
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in (("tasks", board.tasks), ("dimensions", board.dimensions), ("models", board.models)):
+        path = out / f"{name}.csv"
+        frame = pd.DataFrame(rows)
+        if name == "models" and not frame.empty:
+            frame = frame.assign(**{c: frame[c].map(json.dumps) for c in ("adapter_args", "trained_on")})
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    path = out / "leaderboard.json"
+    path.write_text(
+        json.dumps(
+            {"models": board.models, "tasks": board.tasks, "dimensions": board.dimensions}, indent=2, sort_keys=True
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    written.append(path)
+    path = out / "leaderboard.md"
+    path.write_text(to_markdown(board), encoding="utf-8")
+    written.append(path)
+    return written

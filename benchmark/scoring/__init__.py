@@ -1,0 +1,78 @@
+"""Raw output -> number. Pure functions over strings and numbers; nothing here reads a task folder.
+
+- ``text``: normalisation shared by resolution and WER/CER;
+- ``labels`` and ``numbers``: resolution tiers that read a free-form answer as a label or a number;
+- ``metrics``: the metric registry (each metric declared once);
+- ``score``: one output -> ``ExampleScore``;
+- ``aggregate``: bootstrap intervals and the normalised score;
+- ``chance``: the majority baseline's answer;
+- ``judge``: the optional semantic and LLM-judge tiers.
+"""
+
+from benchmark.scoring.aggregate import (
+    NORMALISED_FLOOR,
+    bootstrap_ci,
+    bootstrap_indices,
+    normalised_score,
+    normalised_scores,
+)
+from benchmark.scoring.chance import majority_answer
+from benchmark.scoring.labels import NA, TIERS, LabelResolver, Resolution, Tier, mentioned_label, resolve_label
+from benchmark.scoring.metrics import (
+    METRICS,
+    TASK_TYPES,
+    Metric,
+    PerExample,
+    ScoredSet,
+    TaskType,
+    accuracy,
+    bleu,
+    chrf,
+    edit_counts,
+    error_rate,
+    macro_f1,
+    metrics_for,
+    pearson,
+    scored_set,
+)
+from benchmark.scoring.numbers import parse_number
+from benchmark.scoring.score import ExampleScore, regression_fill, score_output
+from benchmark.scoring.text import normalise_transcript, squash, strip_punct
+
+__all__ = [
+    "METRICS",
+    "NA",
+    "NORMALISED_FLOOR",
+    "TASK_TYPES",
+    "TIERS",
+    "ExampleScore",
+    "LabelResolver",
+    "Metric",
+    "PerExample",
+    "Resolution",
+    "ScoredSet",
+    "TaskType",
+    "Tier",
+    "accuracy",
+    "bleu",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "chrf",
+    "edit_counts",
+    "error_rate",
+    "macro_f1",
+    "majority_answer",
+    "mentioned_label",
+    "metrics_for",
+    "normalise_transcript",
+    "normalised_score",
+    "normalised_scores",
+    "parse_number",
+    "pearson",
+    "regression_fill",
+    "resolve_label",
+    "score_output",
+    "scored_set",
+    "squash",
+    "strip_punct",
+]

@@ -1,0 +1,72 @@
+"""Score one raw output: resolve it by task type, then apply the task metric's per-example scorer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmark.scoring.labels import LabelResolver, Tier, resolve_label
+from benchmark.scoring.metrics import METRICS
+from benchmark.scoring.numbers import parse_number
+
+
+@dataclass(frozen=True)
+class ExampleScore:
+    """What scoring one output yields; stored in the example's record."""
+
+    answer: str | float | None
+    """The resolved label or number; None when N/A. For generation, the output itself."""
+    tier: Tier
+    """Which resolution tier decided (``na`` when none did)."""
+    score: float
+    """Per-example value: 1/0 correct (classification), absolute error (regression),
+    utterance error rate (wer/cer), sentence BLEU/chrF."""
+    errors: int | None = None
+    """Edit errors (wer/cer), summed for the corpus rate."""
+    ref_units: int | None = None
+    """Reference words or characters (wer/cer)."""
+    value: float | None = None
+    """Regression: the number scored (the answer, or the N/A fill)."""
+
+
+def regression_fill(
+    predictions: Sequence[float | None], references: Sequence[float], label_range: tuple[float, float]
+) -> np.ndarray:
+    """Replace N/A predictions by the end of the label range farthest from the reference.
+
+    So an unparseable answer always scores at least as badly as any in-range guess.
+    """
+    lo, hi = label_range
+    refs = np.asarray(references, dtype=float)
+    worst = np.where(np.abs(refs - lo) >= np.abs(refs - hi), lo, hi)
+    preds = np.array([math.nan if p is None else p for p in predictions], dtype=float)
+    return np.where(np.isnan(preds), worst, preds)
+
+
+def score_output(
+    output: str,
+    reference: str | float,
+    *,
+    task_type: str,
+    metric: str,
+    labels: Sequence[str] = (),
+    label_range: tuple[float, float] = (0.0, 0.0),
+    instruction: str = "",
+    resolvers: Sequence[LabelResolver] = (),
+) -> ExampleScore:
+    """Resolve and score one raw output against its reference."""
+    scorer = METRICS[metric].example
+    if task_type == "classification":
+        res = resolve_label(output, labels, instruction=instruction, resolvers=resolvers)
+        return ExampleScore(res.answer, res.tier, scorer(res.answer, reference).score)
+    if task_type == "regression":
+        res = parse_number(output)
+        value = float(regression_fill([res.answer], [float(reference)], label_range)[0])  # type: ignore[list-item]
+        return ExampleScore(res.answer, res.tier, scorer(value, reference).score, value=value)
+    text = output or ""
+    tier: Tier = "text" if text.strip() else "na"
+    per = scorer(text, reference)
+    return ExampleScore(text, tier, per.score, errors=per.errors, ref_units=per.ref_units)

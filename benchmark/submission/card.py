@@ -1,0 +1,53 @@
+"""``submissions/<model>/model.json``: what was evaluated and how to reproduce it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUBMISSION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
+
+
+class ModelCard(BaseModel):
+    """``submissions/<model>/model.json``: what was evaluated and how to reproduce it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(pattern=SUBMISSION_NAME)
+    """Submission name (the folder name)."""
+    adapter: str
+    """Adapter spec string, e.g. ``majority`` or ``probe:fbank``."""
+    adapter_args: dict[str, str] = Field(default_factory=dict)
+    """Adapter arguments (``--model-arg k=v``)."""
+    parameters: int | None = None
+    """Parameter count, when known."""
+    description: str = ""
+    """What the model is."""
+    link: str = ""
+    """Paper, code or model card."""
+    license: str = ""
+    """Licence of the model weights."""
+    trained_on: list[str] = Field(default_factory=list)
+    """Tasks whose data the model saw in training; they count as "seen" on the leaderboard."""
+    harness_version: str = ""
+    """``benchmark.__version__`` that produced the runs."""
+
+
+def submission_name(spec: str) -> str:
+    """A folder-safe submission name derived from an adapter spec (``probe:fbank`` -> ``probe-fbank``)."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", spec).strip("-") or "model"
+
+
+def read_model_card(submission: Path) -> ModelCard:
+    """Load ``model.json`` (raises ``ValidationError``/``OSError`` for the caller to report)."""
+    return ModelCard.model_validate_json((submission / "model.json").read_text(encoding="utf-8"))
+
+
+def write_model_card(submission: Path, card: ModelCard) -> None:
+    """Write ``model.json`` with stable formatting."""
+    submission.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(card.model_dump(), indent=2, ensure_ascii=False) + "\n"
+    (submission / "model.json").write_text(text, encoding="utf-8")

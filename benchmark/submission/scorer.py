@@ -1,0 +1,74 @@
+"""A task's outputs -> scored records: binds a task's card and examples to the pure scoring functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from benchmark.scoring.labels import LabelResolver
+from benchmark.scoring.score import ExampleScore, score_output
+from benchmark.submission.records import Record
+from benchmark.task.card import Example
+from benchmark.task.folder import Task
+
+Scorer = Callable[[Example, str], ExampleScore]
+
+
+def label_range(task: Task) -> tuple[float, float]:
+    """Range of a regression task's labels over both splits (bounds the N/A fill)."""
+    values = [float(e.label) for e in task.examples]
+    return (min(values), max(values)) if values else (0.0, 0.0)
+
+
+def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
+    """A function scoring one raw output for an example of ``task``."""
+    card = task.card
+    bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
+
+    def score(example: Example, output: str) -> ExampleScore:
+        return score_output(
+            output,
+            example.label,
+            task_type=card.task_type,
+            metric=card.metric,
+            labels=card.labels or (),
+            label_range=bounds,
+            instruction=task.instruction_for(example),
+            resolvers=resolvers,
+        )
+
+    return score
+
+
+def make_record(task: Task, example: Example, output: str, scored: ExampleScore, seconds: float) -> Record:
+    """The record of one answer."""
+    return Record(
+        task=task.name,
+        task_version=task.card.version,
+        task_hash=task.content_hash,
+        id=example.id,
+        split=example.split,
+        instruction=task.instruction_for(example),
+        reference=example.label,
+        output=output,
+        answer=scored.answer,
+        tier=scored.tier,
+        score=scored.score,
+        errors=scored.errors,
+        ref_units=scored.ref_units,
+        value=scored.value,
+        seconds=round(seconds, 6),
+    )
+
+
+def rescored(record: Record, scored: ExampleScore) -> Record:
+    """A record with its resolution and score replaced (its raw output is kept)."""
+    return record.model_copy(
+        update={
+            "answer": scored.answer,
+            "tier": scored.tier,
+            "score": scored.score,
+            "errors": scored.errors,
+            "ref_units": scored.ref_units,
+            "value": scored.value,
+        }
+    )

@@ -1,0 +1,332 @@
+"""The task folder contract: ``TaskCard`` (task.json) and ``Example`` (examples.jsonl).
+
+A task is one folder that describes itself::
+
+    tasks/<Name>/task.json        the card (strict: unknown keys are errors)
+    tasks/<Name>/examples.jsonl   one example per line
+    tasks/<Name>/audio/...        16 kHz mono WAV or FLAC
+    tasks/<Name>/README.md        objective, provenance, licence, example, baseline
+
+The pydantic models check the shape of each file; the value rules that need
+several fields at once (metric vs task_type, labels, instructions, licence) live
+in :func:`card_rules`, a pure function over the raw JSON object, so that
+``bench validate`` can report every problem of a broken card in one run and the
+models enforce exactly the same rules when they are built in code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from benchmark.scoring.metrics import METRICS, TASK_TYPES, TaskType, metrics_for
+
+Dimension = Literal["content", "speaker", "semantics", "paralinguistics", "degradation", "audio", "music"]
+Split = Literal["train", "test"]
+if TYPE_CHECKING:
+    MetricName = str
+else:
+    # The enum of task.json's "metric" is the metric registry's names (scoring/metrics.py).
+    MetricName = Literal[tuple(METRICS)]
+
+DIMENSIONS: tuple[str, ...] = Dimension.__args__  # type: ignore[attr-defined]
+METRICS_BY_TASK_TYPE: dict[str, tuple[str, ...]] = {t: metrics_for(t) for t in TASK_TYPES}
+
+NAME_PATTERN = r"^[A-Z][A-Za-z0-9]+$"
+# Semantic Versioning 2.0.0, the official pattern (pre-release and build metadata allowed).
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+# BCP-47 language tags as used in practice: language, optional script, region, variants.
+BCP47_PATTERN = r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|\d{3}))?(-([a-z0-9]{5,8}|\d[a-z0-9]{3}))*$"
+EXAMPLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
+MIN_INSTRUCTIONS = 5
+MAX_INSTRUCTION_CHARS = 1000
+MIN_TEST_EXAMPLES = 32
+
+# SPDX ids whose terms permit redistributing the audio and labels (with attribution
+# where required). Non-commercial licences permit redistribution, so they are listed;
+# "no derivatives" ones are not, because tasks are converted and resampled.
+REDISTRIBUTABLE_LICENSES = frozenset(
+    {
+        "CC0-1.0",
+        "CC-BY-3.0",
+        "CC-BY-4.0",
+        "CC-BY-SA-3.0",
+        "CC-BY-SA-4.0",
+        "CC-BY-NC-3.0",
+        "CC-BY-NC-4.0",
+        "CC-BY-NC-SA-3.0",
+        "CC-BY-NC-SA-4.0",
+        "MIT",
+        "Apache-2.0",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "Unlicense",
+        "PDDL-1.0",
+        "ODC-By-1.0",
+        "ODbL-1.0",
+        "CDLA-Permissive-2.0",
+        "CDLA-Sharing-1.0",
+        "GPL-3.0-only",
+        "GPL-3.0-or-later",
+        "LGPL-3.0-only",
+        "LGPL-3.0-or-later",
+    }
+)
+# Recognised SPDX ids (or SPDX expressions) that do not permit redistribution here.
+NON_REDISTRIBUTABLE_LICENSES = frozenset(
+    {
+        "CC-BY-ND-4.0",
+        "CC-BY-NC-ND-4.0",
+        "CC-BY-ND-3.0",
+        "CC-BY-NC-ND-3.0",
+        "NONE",
+        "NOASSERTION",
+        "UNLICENSED",
+        "proprietary",
+    }
+)
+
+
+class _Strict(BaseModel):
+    """Base for user-written files: unknown keys are errors and types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True)
+
+
+class Source(_Strict):
+    """Where the data came from, so a reader can trace and cite it."""
+
+    dataset: str = ""
+    """Name of the original dataset, or "synthetic" for generated data."""
+    url: str = ""
+    """Where the original data or the generator lives."""
+    citation: str = ""
+    """How to cite the original data (BibTeX or a plain reference)."""
+    notes: str = ""
+    """How the task was made from the source: selection, conversion, generation."""
+
+
+class TaskCard(_Strict):
+    """The contents of ``task.json``: what a task measures and how it is scored."""
+
+    schema_url: str | None = Field(default=None, alias="$schema")
+    """Optional JSON Schema reference, so editors validate the file as people type."""
+    name: str
+    """Task name; equals the folder name and matches ``^[A-Z][A-Za-z0-9]+$``."""
+    version: str
+    """Semantic version; bump it on any change to instructions, labels or examples."""
+    description: str
+    """One or two sentences saying what the task measures."""
+    dimension: Dimension
+    """Leaderboard dimension the task belongs to."""
+    task_type: TaskType
+    """classification (answer is one label), regression (a number) or generation (text)."""
+    metric: MetricName
+    """Task metric; must suit ``task_type`` (see ``METRICS_BY_TASK_TYPE``)."""
+    labels: list[str] | None = None
+    """The closed answer set: required for classification, unique, at least two; absent otherwise."""
+    instructions: list[str]
+    """At least five distinct prompts (<= 1000 characters each); classification prompts name the answers."""
+    audio_inputs: int = 1
+    """Number of audio clips per example (2 for pair tasks such as "same speaker?")."""
+    license: str
+    """SPDX licence id of the audio and labels; it must permit redistribution."""
+    source: Source
+    """Provenance of the data."""
+    languages: list[str]
+    """BCP-47 codes of the spoken languages; empty for non-speech audio."""
+    authors: list[str]
+    """Contributors of the task."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _value_rules(self, info: ValidationInfo) -> TaskCard:
+        # ``bench validate`` runs the rules itself (to report them next to type errors).
+        if info.context and info.context.get("skip_rules"):
+            return self
+        problems = card_rules(self.model_dump(by_alias=True, exclude_none=True))
+        if problems:
+            raise ValueError("; ".join(f"{p.field}: {p.message}" for p in problems))
+        return self
+
+    @property
+    def key(self) -> str:
+        """``Name@version``, the id of this exact revision of the task."""
+        return f"{self.name}@{self.version}"
+
+
+class Example(_Strict):
+    """One line of ``examples.jsonl``."""
+
+    id: str = Field(pattern=EXAMPLE_ID_PATTERN)
+    """Unique id within the task: letters, digits, ``_``, ``.`` and ``-``."""
+    split: Split
+    """``train`` (for probes and few-shot) or ``test`` (scored)."""
+    audio: str | list[str]
+    """Path, or list of ``audio_inputs`` paths, relative to the task folder."""
+    label: str | int | float
+    """A label from the card (classification), a number (regression) or a reference text."""
+    instruction: str | None = None
+    """Overrides the card's instructions for this example."""
+
+    @property
+    def audio_paths(self) -> list[str]:
+        """The example's audio paths as a list, in order."""
+        return [self.audio] if isinstance(self.audio, str) else list(self.audio)
+
+
+class Problem(BaseModel):
+    """A value rule broken in a card, before it becomes a located ``Finding``."""
+
+    code: str
+    field: str
+    message: str
+
+
+def card_rules(raw: Mapping[str, Any], folder_name: str | None = None) -> list[Problem]:
+    """Check the value rules of a card given as its raw JSON object.
+
+    Tolerates fields of the wrong type (those are reported by the schema), so it can
+    run on a card that is broken in several ways at once.
+    """
+    problems: list[Problem] = []
+    problems += _name_rules(raw, folder_name)
+    problems += _metric_rules(raw)
+    problems += _label_rules(raw)
+    problems += _instruction_rules(raw.get("instructions"))
+    problems += _license_rules(raw.get("license"))
+    problems += _language_rules(raw.get("languages"))
+    problems += _text_rules(raw)
+    return problems
+
+
+def _name_rules(raw: Mapping[str, Any], folder_name: str | None) -> list[Problem]:
+    out = []
+    name, version = raw.get("name"), raw.get("version")
+    if isinstance(name, str) and not re.match(NAME_PATTERN, name):
+        out.append(Problem(code="T111", field="name", message=f"{name!r} does not match {NAME_PATTERN}"))
+    if isinstance(name, str) and folder_name is not None and name != folder_name:
+        out.append(Problem(code="T110", field="name", message=f"{name!r} differs from the folder name {folder_name!r}"))
+    if isinstance(version, str) and not re.match(SEMVER_PATTERN, version):
+        out.append(Problem(code="T112", field="version", message=f"{version!r} is not a semantic version"))
+    if isinstance(raw.get("audio_inputs"), int) and raw["audio_inputs"] < 1:
+        out.append(Problem(code="T142", field="audio_inputs", message="must be at least 1"))
+    return out
+
+
+def _metric_rules(raw: Mapping[str, Any]) -> list[Problem]:
+    task_type, metric = raw.get("task_type"), raw.get("metric")
+    allowed = METRICS_BY_TASK_TYPE.get(task_type) if isinstance(task_type, str) else None
+    if allowed is None or not isinstance(metric, str) or metric in allowed:
+        return []
+    return [
+        Problem(
+            code="T116",
+            field="metric",
+            message=f"{metric!r} does not score a {task_type} task (use one of {', '.join(allowed)})",
+        )
+    ]
+
+
+def _label_rules(raw: Mapping[str, Any]) -> list[Problem]:
+    task_type, labels = raw.get("task_type"), raw.get("labels")
+    if task_type == "classification" and labels is None:
+        return [Problem(code="T120", field="labels", message="a classification task needs a labels list")]
+    if task_type in ("regression", "generation") and labels is not None:
+        return [Problem(code="T121", field="labels", message=f"a {task_type} task must not have labels")]
+    if not isinstance(labels, list):
+        return []
+    out = []
+    strings = [x for x in labels if isinstance(x, str)]
+    for i, label in enumerate(strings):
+        if not label.strip():
+            out.append(Problem(code="T124", field=f"labels[{i}]", message="label is empty"))
+    seen: set[str] = set()
+    for label in strings:
+        key = label.strip().lower()
+        if key in seen:
+            out.append(Problem(code="T122", field="labels", message=f"label {label!r} appears twice"))
+        seen.add(key)
+    if len(set(strings)) < 2:
+        out.append(Problem(code="T123", field="labels", message=f"{len(labels)} label(s); at least 2 are needed"))
+    return out
+
+
+def _instruction_rules(instructions: Any) -> list[Problem]:
+    if not isinstance(instructions, list):
+        return []
+    out = []
+    seen: dict[str, int] = {}
+    for i, text in enumerate(instructions):
+        if not isinstance(text, str):
+            continue
+        if not text.strip():
+            out.append(Problem(code="T132", field=f"instructions[{i}]", message="instruction is empty"))
+            continue
+        if len(text) > MAX_INSTRUCTION_CHARS:
+            out.append(
+                Problem(
+                    code="T133",
+                    field=f"instructions[{i}]",
+                    message=f"{len(text)} characters; at most {MAX_INSTRUCTION_CHARS} are allowed",
+                )
+            )
+        key = " ".join(text.split()).lower()
+        if key in seen:
+            out.append(
+                Problem(
+                    code="T131",
+                    field=f"instructions[{i}]",
+                    message=f"repeats instructions[{seen[key]}]",
+                )
+            )
+        seen.setdefault(key, i)
+    if len(seen) < MIN_INSTRUCTIONS:
+        out.append(
+            Problem(
+                code="T130",
+                field="instructions",
+                message=f"{len(seen)} distinct instruction(s); at least {MIN_INSTRUCTIONS} are needed",
+            )
+        )
+    return out
+
+
+def _license_rules(license_id: Any) -> list[Problem]:
+    if not isinstance(license_id, str):
+        return []
+    if license_id in REDISTRIBUTABLE_LICENSES:
+        return []
+    if license_id in NON_REDISTRIBUTABLE_LICENSES or license_id.startswith("LicenseRef-"):
+        return [Problem(code="T141", field="license", message=f"{license_id!r} does not permit redistribution")]
+    return [Problem(code="T140", field="license", message=f"{license_id!r} is not a recognised SPDX licence id")]
+
+
+def _language_rules(languages: Any) -> list[Problem]:
+    if not isinstance(languages, list):
+        return []
+    return [
+        Problem(code="T143", field=f"languages[{i}]", message=f"{code!r} is not a BCP-47 language tag")
+        for i, code in enumerate(languages)
+        if isinstance(code, str) and not re.match(BCP47_PATTERN, code)
+    ]
+
+
+def _text_rules(raw: Mapping[str, Any]) -> list[Problem]:
+    out = []
+    if isinstance(raw.get("description"), str) and not raw["description"].strip():
+        out.append(Problem(code="T106", field="description", message="description is empty"))
+    authors = raw.get("authors")
+    if isinstance(authors, list) and not [a for a in authors if isinstance(a, str) and a.strip()]:
+        out.append(Problem(code="T106", field="authors", message="no author is named"))
+    return out

@@ -1,0 +1,484 @@
+"""The checks of one task folder against the contract; every problem is reported at once.
+
+Each check appends located :class:`~benchmark.findings.Finding` objects and never
+stops at the first problem, so a contributor sees everything wrong with a pull
+request in one CI run. ``load_task`` runs the same checks, so a task that
+validates is a task that loads.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from benchmark.findings import Finding, make
+from benchmark.task.audio import (
+    ANY_AUDIO_SUFFIXES,
+    AUDIO_SUFFIXES,
+    MAX_FILE_BYTES,
+    AudioError,
+    DecodeResult,
+    FolderIndex,
+    decode_many,
+    file_sha256,
+    header_problems,
+    read_header,
+)
+from benchmark.task.card import (
+    MAX_INSTRUCTION_CHARS,
+    MIN_TEST_EXAMPLES,
+    Example,
+    TaskCard,
+    card_rules,
+)
+
+Decoder = Callable[[list[str]], list[DecodeResult]]
+
+README_SECTIONS = {
+    "objective": ("objective", "task", "goal"),
+    "data provenance": ("data", "provenance", "source"),
+    "licence": ("licence", "license"),
+    "example": ("example",),
+    "baseline": ("baseline", "chance"),
+}
+
+
+@dataclass
+class TaskReport:
+    """Everything ``validate_task`` found in one folder, plus what it could parse."""
+
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    card: TaskCard | None = None
+    examples: list[Example] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Findings of level error."""
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Findings of level warning."""
+        return [f for f in self.findings if f.level == "warning"]
+
+
+@dataclass
+class _CardView:
+    """The parts of a possibly broken card that example checks need."""
+
+    task_type: str | None = None
+    labels: frozenset[str] | None = None
+    audio_inputs: int = 1
+
+    @classmethod
+    def of(cls, raw: dict[str, Any] | None) -> _CardView:
+        if raw is None:
+            return cls()
+        labels = raw.get("labels")
+        inputs = raw.get("audio_inputs", 1)
+        task_type = raw.get("task_type")
+        return cls(
+            task_type=task_type if isinstance(task_type, str) else None,
+            labels=frozenset(x for x in labels if isinstance(x, str)) if isinstance(labels, list) else None,
+            audio_inputs=inputs if isinstance(inputs, int) and inputs >= 1 else 1,
+        )
+
+
+def validate_task(root: Path, *, deep: bool = False, decoder: Decoder = decode_many) -> TaskReport:
+    """Check one task folder; ``deep`` decodes every audio file with ``decoder``."""
+    report = TaskReport(root=root)
+    if not root.is_dir():
+        report.findings.append(make("T100", root, "is not a folder"))
+        return report
+    raw = _check_card(root, report)
+    numbered, unparsed_audio = _check_examples(root, _CardView.of(raw), report)
+    report.examples = [ex for _, ex in numbered]
+    _check_audio(root, numbered, unparsed_audio, report.findings, deep=deep, decoder=decoder)
+    _check_readme(root, report.findings)
+    return report
+
+
+# ---------------------------------------------------------------- task.json
+
+
+def _check_card(root: Path, report: TaskReport) -> dict[str, Any] | None:
+    path = root / "task.json"
+    raw, text = _read_json_object(path, report.findings, missing_code="T100")
+    if raw is None:
+        return None
+    before = len(report.findings)
+    report.findings += _schema_findings(raw, path, text)
+    for problem in card_rules(raw, folder_name=root.name):
+        report.findings.append(
+            make(problem.code, path, problem.message, field=problem.field, line=_key_line(text, problem.field))
+        )
+    for i, instruction in enumerate(raw.get("instructions") or []):
+        if isinstance(instruction, str) and "TODO" in instruction:
+            report.findings.append(
+                make(
+                    "T134",
+                    path,
+                    f"{instruction[:60]!r}",
+                    field=f"instructions[{i}]",
+                    line=_key_line(text, "instructions"),
+                )
+            )
+    if not any(f.level == "error" for f in report.findings[before:]):
+        report.card = TaskCard.model_validate(raw)
+    return raw
+
+
+def _read_json_object(path: Path, out: list[Finding], *, missing_code: str) -> tuple[dict[str, Any] | None, str]:
+    if not path.is_file():
+        out.append(make(missing_code, path, "not found"))
+        return None, ""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text)
+    except UnicodeDecodeError as exc:
+        out.append(make("T101", path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return None, ""
+    except json.JSONDecodeError as exc:
+        out.append(make("T101", path, exc.msg, line=exc.lineno, column=exc.colno))
+        return None, ""
+    if not isinstance(raw, dict):
+        out.append(make("T102", path, f"top level is a {type(raw).__name__}", line=1))
+        return None, text
+    return raw, text
+
+
+_LITERAL_CODES = {"dimension": "T113", "task_type": "T114", "metric": "T115", "split": "T205"}
+_UNION_TAG = re.compile(r"[\[\]]|^(str|int|float|bool|none)$")
+
+
+def _schema_errors(model: type[BaseModel], raw: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(code, field, message)`` for each schema error, one per field."""
+    try:
+        model.model_validate(raw, context={"skip_rules": True})
+        return
+    except ValidationError as exc:
+        errors = exc.errors()
+    seen: set[str] = set()
+    for err in errors:
+        parts = [str(p) if isinstance(p, int) else p for p in err["loc"] if not _UNION_TAG.search(str(p))]
+        name = ".".join(p if not p.isdigit() else f"[{p}]" for p in parts).replace(".[", "[") or "(top level)"
+        if name in seen:
+            continue  # one finding per field, even when a union produced several errors
+        seen.add(name)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            yield "T103", name, f"unknown field {name!r}"
+        elif kind == "missing":
+            yield "T104", name, f"required field {name!r} is missing"
+        elif kind == "literal_error" and parts and parts[0] in _LITERAL_CODES:
+            yield _LITERAL_CODES[parts[0]], name, f"{err['input']!r}: {err['msg']}"
+        else:
+            yield "T105", name, f"{err['msg']} (got {_type_name(err['input'])} {_short(err['input'])})"
+
+
+def _schema_findings(raw: dict[str, Any], path: Path, text: str) -> list[Finding]:
+    return [
+        make(code, path, message, field=name, line=_key_line(text, name))
+        for code, name, message in _schema_errors(TaskCard, raw)
+    ]
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _key_line(text: str, field_name: str | None) -> int | None:
+    """Line of the first ``"key":`` for the field's last key (good enough for annotations)."""
+    if not field_name or not text:
+        return None
+    key = re.split(r"[.\[]", field_name.split(".")[-1])[0]
+    match = re.search(rf'"{re.escape(key)}"\s*:', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+# ---------------------------------------------------------------- examples.jsonl
+
+
+def _check_examples(root: Path, view: _CardView, report: TaskReport) -> tuple[list[tuple[int, Example]], set[str]]:
+    """Parse and check every line; also return the audio paths of lines that did not parse."""
+    path = root / "examples.jsonl"
+    out = report.findings
+    if not path.is_file():
+        out.append(make("T200", path, "not found"))
+        return [], set()
+    numbered: list[tuple[int, Example]] = []
+    unparsed_audio: set[str] = set()
+    first_line: dict[str, int] = {}
+    for lineno, obj in _jsonl_objects(path, out):
+        example = _parse_example(obj, path, lineno, out)
+        if example is None:
+            audio = obj.get("audio")
+            unparsed_audio.update([audio] if isinstance(audio, str) else audio if isinstance(audio, list) else [])
+            continue
+        if example.id in first_line:
+            out.append(
+                make(
+                    "T204",
+                    path,
+                    f"id {example.id!r} already used on line {first_line[example.id]}",
+                    field="id",
+                    line=lineno,
+                )
+            )
+            continue
+        first_line[example.id] = lineno
+        out += _example_rules(example, view, path, lineno)
+        numbered.append((lineno, example))
+    out += _split_rules(numbered, path, has_lines=bool(first_line) or bool(unparsed_audio))
+    return numbered, unparsed_audio
+
+
+def _jsonl_objects(path: Path, out: list[Finding]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as f:
+        for lineno, raw_line in enumerate(f, start=1):
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                out.append(make("T201", path, f"is not UTF-8 ({exc.reason})", line=lineno))
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                out.append(make("T201", path, exc.msg, line=lineno, column=exc.colno))
+                continue
+            if not isinstance(obj, dict):
+                out.append(make("T202", path, f"line holds a {_type_name(obj)}", line=lineno))
+                continue
+            yield lineno, obj
+
+
+def _parse_example(obj: dict[str, Any], path: Path, lineno: int, out: list[Finding]) -> Example | None:
+    errors = list(_schema_errors(Example, obj))
+    for code, name, message in errors:
+        out.append(make("T205" if code == "T205" else "T203", path, message, field=name, line=lineno))
+    return None if errors else Example.model_validate(obj)
+
+
+def _example_rules(example: Example, view: _CardView, path: Path, lineno: int) -> list[Finding]:
+    out = []
+    n = len(example.audio_paths)
+    if n != view.audio_inputs:
+        out.append(
+            make("T207", path, f"{n} audio clip(s) but audio_inputs is {view.audio_inputs}", field="audio", line=lineno)
+        )
+    problem = _label_problem(example.label, view)
+    if problem:
+        code, message = problem
+        out.append(make(code, path, message, field="label", line=lineno))
+    if example.instruction is not None and not 0 < len(example.instruction.strip()) <= MAX_INSTRUCTION_CHARS:
+        out.append(
+            make(
+                "T212", path, f"instruction has {len(example.instruction)} characters", field="instruction", line=lineno
+            )
+        )
+    return out
+
+
+def _label_problem(label: object, view: _CardView) -> tuple[str, str] | None:
+    if view.task_type == "classification":
+        if not isinstance(label, str):
+            return "T209", f"classification label must be a string, got {_short(label)}"
+        if view.labels is not None and label not in view.labels:
+            return "T208", f"{label!r} is not one of {sorted(view.labels)}"
+    elif view.task_type == "regression":
+        if isinstance(label, bool) or not isinstance(label, (int, float)) or label != label:
+            return "T209", f"regression label must be a number, got {_short(label)}"
+    elif view.task_type == "generation" and (not isinstance(label, str) or not label.strip()):
+        return "T209", f"generation label must be a non-empty reference text, got {_short(label)}"
+    return None
+
+
+def _split_rules(numbered: list[tuple[int, Example]], path: Path, *, has_lines: bool) -> list[Finding]:
+    if not numbered:
+        return [] if has_lines else [make("T210", path, "holds no examples")]
+    counts = Counter(ex.split for _, ex in numbered)
+    out = []
+    if counts["test"] < MIN_TEST_EXAMPLES:
+        out.append(
+            make(
+                "T206",
+                path,
+                f"{counts['test']} test example(s); at least {MIN_TEST_EXAMPLES} are needed",
+                field="split",
+            )
+        )
+    if counts["train"] == 0:
+        out.append(make("T211", path, "no train examples", field="split"))
+    return out
+
+
+# ---------------------------------------------------------------- audio
+
+
+@dataclass
+class _AudioRef:
+    line: int
+    split: str
+
+
+def _check_audio(
+    root: Path,
+    numbered: list[tuple[int, Example]],
+    unparsed_audio: set[str],
+    out: list[Finding],
+    *,
+    deep: bool,
+    decoder: Decoder,
+) -> None:
+    index = FolderIndex.scan(root)
+    refs = _resolve_refs(root, index, numbered, out)
+    readable = _check_headers(root, index, refs, out)
+    pcm_hashes: dict[str, str] = {}
+    if deep and readable:
+        pcm_hashes = _check_decoded(root, readable, refs, decoder, out)
+    out += _duplicate_findings(root, index, refs, pcm_hashes if deep else None)
+    mentioned = set(refs) | {posixpath.normpath(p) for p in unparsed_audio if isinstance(p, str)}
+    out += _unreferenced_findings(root, index, mentioned)
+
+
+def _resolve_refs(
+    root: Path, index: FolderIndex, numbered: list[tuple[int, Example]], out: list[Finding]
+) -> dict[str, list[_AudioRef]]:
+    examples_path = root / "examples.jsonl"
+    refs: dict[str, list[_AudioRef]] = defaultdict(list)
+    for lineno, example in numbered:
+        paths = example.audio_paths
+        for i, rel in enumerate(paths):
+            name = "audio" if isinstance(example.audio, str) else f"audio[{i}]"
+            try:
+                norm = index.resolve(rel)
+            except AudioError as exc:
+                out.append(make(exc.code, examples_path, str(exc), field=name, line=lineno))
+                continue
+            if not norm.lower().endswith(AUDIO_SUFFIXES):
+                out.append(make("T304", examples_path, f"{rel!r} is not a .wav or .flac file", field=name, line=lineno))
+                continue
+            refs[norm].append(_AudioRef(lineno, example.split))
+    return refs
+
+
+def _where(refs: list[_AudioRef]) -> str:
+    return f"(used on line {refs[0].line} of examples.jsonl)"
+
+
+def _check_headers(root: Path, index: FolderIndex, refs: dict[str, list[_AudioRef]], out: list[Finding]) -> list[str]:
+    """Header-level checks; returns the files whose header was readable."""
+    readable = []
+    for rel, uses in refs.items():
+        path = root / rel
+        size = index.size(rel)
+        if size > MAX_FILE_BYTES:
+            out.append(make("T314", path, f"is {size / 1e6:.1f} MB {_where(uses)}"))
+            continue
+        try:
+            header = read_header(path)
+        except AudioError as exc:
+            out.append(make(exc.code, path, f"{exc} {_where(uses)}"))
+            continue
+        out += [make(code, path, f"{message} {_where(uses)}") for code, message in header_problems(header)]
+        readable.append(rel)
+    return readable
+
+
+def _check_decoded(
+    root: Path, rels: list[str], refs: dict[str, list[_AudioRef]], decoder: Decoder, out: list[Finding]
+) -> dict[str, str]:
+    """Decode every file; returns the PCM hash of each file that decoded cleanly."""
+    hashes = {}
+    for rel, result in zip(rels, decoder([str(root / rel) for rel in rels]), strict=True):
+        path, where = root / rel, _where(refs[rel])
+        if result.error and result.frames:
+            out.append(
+                make(
+                    "T317",
+                    path,
+                    f"decoding stopped at frame {result.frames} of {result.header_frames}: {result.error} {where}",
+                )
+            )
+            continue
+        if result.error:
+            out.append(make("T310", path, f"decoding failed: {result.error} {where}"))
+            continue
+        if result.frames != result.header_frames:
+            out.append(
+                make("T317", path, f"decoded {result.frames} frames, header says {result.header_frames} {where}")
+            )
+        if result.peak == 0.0:
+            out.append(make("T318", path, f"every sample is zero {where}"))
+        hashes[rel] = result.pcm_sha256
+    return hashes
+
+
+def _duplicate_findings(
+    root: Path, index: FolderIndex, refs: dict[str, list[_AudioRef]], pcm_hashes: dict[str, str] | None
+) -> list[Finding]:
+    """Same audio in train and test: the same path, or the same content under two paths.
+
+    Header mode hashes file bytes, and only for files whose size matches a file of
+    the other split; deep mode compares decoded samples, so re-encoded copies match too.
+    """
+    out = []
+    splits = {rel: {u.split for u in uses} for rel, uses in refs.items()}
+    for rel, in_splits in splits.items():
+        if {"train", "test"} <= in_splits:
+            out.append(make("T315", root / rel, f"is used by train and test examples {_where(refs[rel])}"))
+    train = [r for r, s in splits.items() if s == {"train"}]
+    test = [r for r, s in splits.items() if s == {"test"}]
+    if pcm_hashes is None:
+        train_sizes = {index.size(r) for r in train}
+        candidates = [r for r in train + test if index.size(r) in train_sizes]
+        digests = {r: file_sha256(root / r) for r in candidates}
+    else:
+        digests = pcm_hashes
+    train_by_digest = {digests[r]: r for r in train if r in digests}
+    for rel in test:
+        twin = train_by_digest.get(digests.get(rel, ""))
+        if twin is not None:
+            out.append(make("T315", root / rel, f"has the same audio as train file {twin} {_where(refs[rel])}"))
+    return out
+
+
+def _unreferenced_findings(root: Path, index: FolderIndex, refs: set[str]) -> list[Finding]:
+    return [
+        make("T316", root / rel, "is not referenced by any example")
+        for rel in sorted(index.files | index.links)
+        if rel not in refs and (rel.lower().endswith(ANY_AUDIO_SUFFIXES) or rel.startswith("audio/"))
+    ]
+
+
+# ---------------------------------------------------------------- README.md
+
+
+def _check_readme(root: Path, out: list[Finding]) -> None:
+    path = root / "README.md"
+    if not path.is_file():
+        out.append(make("T400", path, "not found"))
+        return
+    text = path.read_text(encoding="utf-8", errors="replace").lower()
+    headings = " ".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    missing = [name for name, words in README_SECTIONS.items() if not any(w in headings for w in words)]
+    if missing:
+        out.append(make("T401", path, f"no heading for: {', '.join(missing)}"))

@@ -1,0 +1,109 @@
+"""A loaded task: its card, its examples and its folder; ``load_task`` checks the whole contract first."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from benchmark.task.audio import read_audio
+from benchmark.task.card import Example, Split, TaskCard
+from benchmark.task.checks import validate_task
+
+
+def instruction_index(task_name: str, example_id: str, n: int) -> int:
+    """Pick an instruction deterministically from the task name and example id."""
+    digest = hashlib.sha256(f"{task_name}/{example_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n
+
+
+class Task(BaseModel):
+    """A loaded, validated task: its card, its examples and its folder."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    root: Path
+    """The task folder."""
+    card: TaskCard
+    """The parsed ``task.json``."""
+    examples: tuple[Example, ...]
+    """Examples in file order."""
+
+    @property
+    def name(self) -> str:
+        """The task name."""
+        return self.card.name
+
+    @property
+    def key(self) -> str:
+        """``Name@version``, the id of this exact revision of the task."""
+        return self.card.key
+
+    def split(self, split: Split) -> list[Example]:
+        """Examples of one split, in file order."""
+        return [e for e in self.examples if e.split == split]
+
+    def train_split(self) -> Task:
+        """The task with its train examples only: what an adapter may learn from (never a test label)."""
+        return Task(root=self.root, card=self.card, examples=tuple(self.split("train")))
+
+    def instruction_for(self, example: Example) -> str:
+        """The instruction a model sees for ``example``: its own, or a stable pick from the card."""
+        if example.instruction is not None:
+            return example.instruction
+        options = self.card.instructions
+        return options[instruction_index(self.card.name, example.id, len(options))]
+
+    def audio_files(self, example: Example) -> list[Path]:
+        """Absolute paths of the example's clips (containment was checked at load time)."""
+        return [self.root / p for p in example.audio_paths]
+
+    def load_audio(self, example: Example) -> list[np.ndarray]:
+        """Decode the example's clips as float32 mono arrays at 16 kHz."""
+        return [read_audio(p) for p in self.audio_files(example)]
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 over task.json, examples.jsonl and every referenced audio file."""
+        h = hashlib.sha256()
+        for path in self._hashed_files():
+            h.update(path.relative_to(self.root).as_posix().encode() + b"\0")
+            h.update(path.read_bytes())
+        return h.hexdigest()
+
+    def _hashed_files(self) -> Iterator[Path]:
+        yield self.root / "task.json"
+        yield self.root / "examples.jsonl"
+        seen: set[str] = set()
+        for example in self.examples:
+            for rel in example.audio_paths:
+                if rel not in seen:
+                    seen.add(rel)
+                    yield self.root / rel
+
+
+class TaskLoadError(Exception):
+    """A task folder that breaks the contract; ``findings`` says where and how to fix it."""
+
+    def __init__(self, root: Path, findings: list[Any]):
+        self.root = root
+        self.findings = findings
+        lines = "\n".join(f.render() for f in findings)
+        super().__init__(f"task folder {root} is not valid:\n{lines}")
+
+
+def load_task(path: str | Path) -> Task:
+    """Load a task folder after checking the whole contract (header-level audio checks).
+
+    Raises:
+        TaskLoadError: the folder breaks the contract; the error lists every finding.
+    """
+    report = validate_task(Path(path))
+    if report.errors or report.card is None:
+        raise TaskLoadError(Path(path), report.errors)
+    return Task(root=Path(path), card=report.card, examples=tuple(report.examples))

@@ -1,0 +1,64 @@
+"""Benchmark: harness overhead per example with the `majority` adapter over the shipped suite.
+
+Not a test. Run:
+
+    python benchmarks/harness_overhead.py [--tasks tasks] [--repeat 3]
+
+The majority adapter does no work, so the time per example is the harness itself:
+loading and hashing the tasks, planning, building queries, scoring, writing and
+fsyncing records, re-reading them for the summaries, and building the leaderboard
+tables (bootstrap intervals included). Each phase is reported separately; the
+best of ``--repeat`` fresh runs is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmark.report.export import write_tables
+from benchmark.report.tables import build_tables
+from benchmark.runner import RunRequest, load_tasks, run
+from benchmark.task.discovery import select_tasks
+
+
+def one_round(tasks_root: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "submissions"
+        start = time.perf_counter()
+        result = run(RunRequest(spec="majority", tasks_root=tasks_root, out=out, batch_size=16))
+        ran = time.perf_counter()
+        tasks = load_tasks(select_tasks([], tasks_root))
+        board = build_tables(out, tasks)
+        write_tables(board, Path(tmp) / "tables")
+        built = time.perf_counter()
+    n = sum(s.n for s in result.summaries)
+    model = sum(s.seconds for s in result.summaries)
+    return {"examples": n, "run": ran - start, "tables": built - ran, "model": model}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=Path, default=Path("tasks"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rounds = [one_round(args.tasks) for _ in range(args.repeat)]
+    best = min(rounds, key=lambda r: r["run"] + r["tables"])
+    n = best["examples"]
+    print(f"examples: {n:.0f} (test split of every task under {args.tasks})")
+    print(
+        f"bench run (load, plan, score, write records): {best['run']:.2f} s = {best['run'] / n * 1e6:,.0f} us/example"
+    )
+    print(f"  of which inside adapter.predict: {best['model'] / n * 1e6:,.1f} us/example")
+    print(
+        f"leaderboard tables (1000 bootstrap resamples): {best['tables']:.2f} s = "
+        f"{best['tables'] / n * 1e6:,.0f} us/example"
+    )
+    total = best["run"] + best["tables"]
+    print(f"total harness: {total / n * 1e6:,.0f} us/example")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""Benchmark: build the leaderboard (tables + static site) for 200 tasks x 50 models of generated records.
+
+Not a test. Run:
+
+    python benchmarks/site_build.py [--tasks 200] [--models 50] [--out /tmp/site-bench]
+
+Tasks are small synthetic folders (mixed classification and regression, 32 test
+examples each); each model's records are real records scored by the harness from
+seeded random answers whose accuracy differs per model. The build is timed as
+``bench leaderboard build`` does it: tables (with bootstrap intervals) then site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import README, card, tone, write_audio  # noqa: E402
+
+from benchmark.report.export import write_tables
+from benchmark.report.site import build_site  # noqa: E402
+from benchmark.report.tables import build_tables  # noqa: E402
+from benchmark.runner import load_tasks  # noqa: E402
+from benchmark.submission import ModelCard, append_records, run_path, write_model_card  # noqa: E402
+from benchmark.submission.scorer import make_record, scorer_for  # noqa: E402
+from benchmark.task import DIMENSIONS  # noqa: E402
+from benchmark.task.discovery import select_tasks  # noqa: E402
+
+
+def make_tasks(root: Path, n: int) -> None:
+    for t in range(n):
+        name = f"Synthetic{t:03d}"
+        folder = root / name
+        (folder / "audio").mkdir(parents=True)
+        regression = t % 4 == 3
+        overrides = {"dimension": DIMENSIONS[t % len(DIMENSIONS)]}
+        if regression:
+            overrides.update(task_type="regression", metric="mae", labels=None)
+        (folder / "task.json").write_text(json.dumps(card(name, **overrides)))
+        (folder / "README.md").write_text(README)
+        lines = []
+        for i in range(40):
+            write_audio(folder / f"audio/{i:03d}.flac", tone(200 + 10 * i + t, 0.1))
+            label = float(i % 7) if regression else ("high" if i % 2 else "low")
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"{i:03d}",
+                        "split": "train" if i < 8 else "test",
+                        "audio": f"audio/{i:03d}.flac",
+                        "label": label,
+                    }
+                )
+            )
+        (folder / "examples.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def make_records(subs: Path, tasks_root: Path, n_models: int) -> None:
+    tasks = load_tasks(select_tasks([], tasks_root))
+    rng = np.random.default_rng(0)
+    for m in range(n_models):
+        sub = subs / f"model-{m:02d}"
+        write_model_card(sub, ModelCard(name=sub.name, adapter="random", trained_on=[t.name for t in tasks[: m % 5]]))
+        skill = m / n_models
+        for task in tasks:
+            score = scorer_for(task)
+            records = []
+            for e in task.split("test"):
+                if task.card.task_type == "regression":
+                    output = str(float(e.label) + rng.normal(0, 3 * (1 - skill)))
+                else:
+                    output = str(e.label) if rng.random() < 0.5 + skill / 2 else f"It is {rng.choice(['high', 'low'])}."
+                records.append(make_record(task, e, output, score(e, output), 0.0))
+            append_records(run_path(sub, task.name, task.card.version), records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument("--models", type=int, default=50)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/site-bench"))
+    args = parser.parse_args()
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    start = time.perf_counter()
+    make_tasks(args.out / "tasks", args.tasks)
+    make_records(args.out / "submissions", args.out / "tasks", args.models)
+    print(f"generated {args.tasks} tasks x {args.models} models in {time.perf_counter() - start:.1f} s")
+
+    start = time.perf_counter()
+    tasks = load_tasks(select_tasks([], args.out / "tasks"))
+    loaded = time.perf_counter()
+    board = build_tables(args.out / "submissions", tasks)
+    write_tables(board, args.out / "tables")
+    tabled = time.perf_counter()
+    files = build_site(board, tasks, args.out / "site", args.out / "tables")
+    done = time.perf_counter()
+    size = sum(p.stat().st_size for p in files)
+    records = args.tasks * args.models * 32
+    print(
+        f"load tasks: {loaded - start:.1f} s; tables ({records:,} records, {len(board.tasks):,} cells, "
+        f"1000 bootstrap resamples each): {tabled - loaded:.1f} s; site: {done - tabled:.1f} s"
+    )
+    print(f"total build: {done - start:.1f} s; site: {len(files)} files, {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

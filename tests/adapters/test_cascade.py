@@ -1,0 +1,258 @@
+"""Cascades end to end through `bench run`: the shipped real models, tiny models built from configs,
+PocketSphinx, and an OpenAI-compatible endpoint on loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import ChatServer
+from typer.testing import CliRunner
+
+from benchmark.adapters.cascade import first_line, format_conversation, parse_cascade
+from benchmark.cli import app
+from benchmark.submission.records import read_records
+
+runner = CliRunner()
+TASKS = Path(__file__).resolve().parents[2] / "tasks"
+SPECIALS = [
+    "<|startoftranscript|>",
+    "<|en|>",
+    "<|transcribe|>",
+    "<|translate|>",
+    "<|notimestamps|>",
+    "<|nocaptions|>",
+    "<|startoflm|>",
+    "<|startofprev|>",
+]
+
+
+def bench(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_whisper_asr(tmp_path_factory) -> Path:
+    """A random-weight Whisper with a character vocabulary, tokenizer built offline."""
+    from transformers import (
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+
+    vocab = {c: i for i, c in enumerate(["<|endoftext|>", *"abcdefghijklmnopqrstuvwxyz ", *SPECIALS])}
+    tok = WhisperTokenizer(
+        vocab=vocab,
+        merges=[],
+        unk_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=SPECIALS,
+    )
+    torch.manual_seed(0)
+    cfg = WhisperConfig(
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        vocab_size=len(vocab),
+        max_target_positions=64,
+        pad_token_id=0,
+        bos_token_id=0,
+        eos_token_id=0,
+        decoder_start_token_id=vocab["<|startoftranscript|>"],
+    )
+    model = WhisperForConditionalGeneration(cfg)
+    model.generation_config.no_timestamps_token_id = vocab["<|notimestamps|>"]
+    folder = tmp_path_factory.mktemp("tiny-whisper-asr")
+    model.save_pretrained(folder)
+    WhisperProcessor(WhisperFeatureExtractor(), tok).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_chat_lm(tmp_path_factory) -> Path:
+    """A random-weight Llama with a word-level tokenizer and a chat template."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = ["<pad>", "<s>", "</s>", "<unk>", "yes", "no", "high", "low", "one", "two", "the", "audio"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>"
+    )
+    tok.chat_template = (
+        "{% for m in messages %}<s> {{ m['role'] }} {{ m['content'] }} </s>{% endfor %}"
+        "{% if add_generation_prompt %}<s> assistant{% endif %}"
+    )
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    folder = tmp_path_factory.mktemp("tiny-chat-lm")
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_spec_parsing_and_prompt() -> None:
+    assert parse_cascade(None) == ("faster-whisper", "smollm2")
+    assert parse_cascade("whisper:/m+hf:/l") == ("whisper:/m", "hf:/l")
+    chat = format_conversation(["hello there", "hi"], "Same speaker?")
+    assert 'Transcript of audio 1: "hello there"' in chat[1]["content"]
+    assert 'Transcript of audio 2: "hi"' in chat[1]["content"] and chat[1]["content"].endswith("Same speaker?")
+    assert first_line("\n  seven \nThe answer is seven because") == "seven"
+
+
+def test_offline_default_cascade_transcribes_real_speech(tmp_path: Path) -> None:
+    """faster-whisper tiny.en + SmolLM2-135M, both shipped inside PyPI packages."""
+    result = bench(
+        "run",
+        "--model",
+        "cascade",
+        "--tasks",
+        "SentenceTranscription",
+        "--tasks",
+        "SameSpeaker",
+        "--limit",
+        "4",
+        "--batch-size",
+        "4",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    records = read_records(tmp_path / "cascade/runs/SentenceTranscription@1.0.0.jsonl")
+    assert len(records) == 4
+    errors = sum(r.errors or 0 for r in records) / sum(r.ref_units or 0 for r in records)
+    assert errors < 0.5, [(r.reference, r.output) for r in records]
+    assert len(read_records(tmp_path / "cascade/runs/SameSpeaker@1.0.0.jsonl")) == 4
+    card = json.loads((tmp_path / "cascade/model.json").read_text())
+    assert card["description"] == "ASR faster-whisper then LLM smollm2"
+
+
+def test_tiny_transformers_whisper_and_chat_lm(tmp_path: Path, tiny_whisper_asr: Path, tiny_chat_lm: Path) -> None:
+    spec = f"cascade:whisper:{tiny_whisper_asr}+hf:{tiny_chat_lm}"
+    result = bench(
+        "run",
+        "--model",
+        spec,
+        "--name",
+        "tiny-cascade",
+        "--tasks",
+        "SpeakerGender",
+        "--limit",
+        "3",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+        "--model-arg",
+        "max_new_tokens=4",
+        "--device",
+        "cpu",
+    )
+    assert result.exit_code == 0, result.output
+    records = read_records(tmp_path / "tiny-cascade/runs/SpeakerGender@1.0.0.jsonl")
+    assert len(records) == 3 and all(isinstance(r.output, str) for r in records)
+
+
+def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None:
+    with ChatServer(lambda prompt: "yes\nbecause both transcripts match") as server:
+        result = bench(
+            "run",
+            "--model",
+            "cascade:pocketsphinx+openai:served-model",
+            "--model-arg",
+            f"llm_url={server.url}",
+            "--tasks",
+            "SameSpeaker",
+            "--limit",
+            "6",
+            "--tasks-root",
+            str(TASKS),
+            "--out",
+            str(tmp_path),
+            "--no-semantic",
+        )
+    assert result.exit_code == 0, result.output
+    records = read_records(tmp_path / "cascade-pocketsphinx+openai-served-model/runs/SameSpeaker@1.0.0.jsonl")
+    assert [r.output for r in records] == ["yes"] * 6 and {r.tier for r in records} == {"exact"}
+    prompts = [c["body"]["messages"][-1]["content"] for c in server.calls]
+    assert len(prompts) == 6 and all("Transcript of audio 2:" in p for p in prompts)
+
+
+@pytest.mark.parametrize(
+    ("model", "args", "message"),
+    [
+        ("cascade:whisper", [], "cascade:<asr>+<llm>"),
+        ("cascade:wav2letter+smollm2", [], "unknown ASR"),
+        ("cascade:faster-whisper+gpt9", [], "unknown LLM"),
+        ("cascade:pocketsphinx+openai:m", [], "llm_url"),
+        ("cascade:faster-whisper:/no/such/dir+smollm2", [], "CTranslate2 model folder"),
+        ("cascade:whisper:some-org/not-here+smollm2", [], "local folder"),
+    ],
+)
+def test_cascade_errors_are_clear(tmp_path: Path, model, args, message, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = bench(
+        "run",
+        "--model",
+        model,
+        *args,
+        "--tasks",
+        "SpokenDigits",
+        "--limit",
+        "1",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_asr_sees_every_clip_in_order() -> None:
+    from benchmark.adapters import Query
+    from benchmark.adapters.cascade import CascadeAdapter
+    from benchmark.task import load_task
+
+    class Echo:
+        def transcribe(self, clips):
+            return [f"clip of {len(c)} samples" for c in clips]
+
+    class Repeat:
+        def generate(self, conversations):
+            return [c[-1]["content"] for c in conversations]
+
+    adapter = CascadeAdapter("pocketsphinx+smollm2")
+    adapter.asr, adapter.llm = Echo(), Repeat()
+    task = load_task(TASKS / "SameSpeaker")
+    examples = task.split("test")[:2]
+    queries = [Query(e.id, "Same?", tuple(task.load_audio(e))) for e in examples]
+    outputs = adapter.predict(task.card, queries)
+    for q, transcripts in zip(queries, adapter.last_transcripts, strict=True):
+        assert transcripts == [f"clip of {len(c)} samples" for c in q.audio]
+    assert outputs[0].startswith('Transcript of audio 1: "clip of') and np.all([len(q.audio) == 2 for q in queries])
