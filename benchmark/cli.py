@@ -75,13 +75,23 @@ def validate(
     tasks_root: Annotated[
         Path, typer.Option("--tasks-root", help="Task folders that submissions are checked against.")
     ] = Path("tasks"),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Count score-protecting warnings as errors (always with --format github).")
+    ] = False,
 ) -> None:
     """Check task folders (and submissions) against the contract; exit 1 if any error is found."""
     from benchmark.findings import format_findings
     from benchmark.validate import UsageError, validate_paths
 
     try:
-        reports = validate_paths(paths, deep=deep, changed_since=changed_since, workers=workers, tasks_root=tasks_root)
+        reports = validate_paths(
+            paths,
+            deep=deep,
+            changed_since=changed_since,
+            workers=workers,
+            tasks_root=tasks_root,
+            strict=strict or fmt is OutputFormat.github,
+        )
     except UsageError as exc:
         raise _fail(str(exc), code=2) from None
     findings = [f for r in reports for f in r.findings]

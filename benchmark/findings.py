@@ -23,6 +23,7 @@ CODES: dict[str, tuple[Level, str, str]] = {
     "T104": ("error", "required field missing", "add the field (see `bench schema`)"),
     "T105": ("error", "field has the wrong type", "give the field the type `bench schema` shows"),
     "T106": ("error", "field is empty", "write a non-empty value"),
+    "T107": ("warning", "scaffold placeholder left in the card", "replace the TODO text with the real value"),
     "T110": ("error", "name differs from the folder name", "rename the folder or the name so they match"),
     "T111": ("error", "name is not CamelCase", "use a name like SpeakerGender: ^[A-Z][A-Za-z0-9]+$"),
     "T112": ("error", "version is not semver", "use MAJOR.MINOR.PATCH, e.g. 1.0.0"),
@@ -44,6 +45,21 @@ CODES: dict[str, tuple[Level, str, str]] = {
     "T132": ("error", "empty instruction", "remove it or write the instruction"),
     "T133": ("error", "instruction too long", "shorten it to 1000 characters or fewer"),
     "T134": ("warning", "instruction still holds scaffold text", "replace the TODO text with a real instruction"),
+    "T135": (
+        "warning",
+        "classification instruction does not name every label",
+        "list every label in the instruction, or add a README section on why the instructions do not name the labels",
+    ),
+    "T136": (
+        "warning",
+        "instruction does not state the answer format",
+        "say the unit or number form (regression) or the language or form of the text (generation)",
+    ),
+    "T137": (
+        "warning",
+        "fewer distinct instructions than Dynamic-SUPERB's review asks",
+        "write at least max(N/20, 10) distinct instructions for N test examples",
+    ),
     "T140": ("error", "licence is not a recognised SPDX id", "use an SPDX id such as CC-BY-4.0 or CC0-1.0"),
     "T141": (
         "error",
@@ -74,6 +90,12 @@ CODES: dict[str, tuple[Level, str, str]] = {
     "T210": ("error", "no examples", "add examples to examples.jsonl"),
     "T211": ("warning", "no train split", "add train examples so probes can be trained on this task"),
     "T212": ("error", "example instruction empty or too long", "write 1 to 1000 characters, or drop the field"),
+    "T213": (
+        "warning",
+        "one label covers more than 80% of the test split",
+        "balance the test split, so a constant answer cannot score well",
+    ),
+    "T214": ("warning", "a label has no test example", "add test examples of that label, or remove the label"),
     # audio paths and files
     "T300": ("error", "audio path is absolute", "use a path relative to the task folder, e.g. audio/0001.flac"),
     "T301": ("error", "audio path escapes the folder", "keep audio inside the task folder, without `..`"),
@@ -93,9 +115,10 @@ CODES: dict[str, tuple[Level, str, str]] = {
     "T400": ("error", "README.md is missing", "add README.md (objective, provenance, licence, example, baseline)"),
     "T401": (
         "warning",
-        "README.md lacks a recommended section",
+        "README.md lacks a required section",
         "add headings for objective, data, licence, example and baseline",
     ),
+    "T402": ("warning", "README.md still holds scaffold text (TODO)", "replace every TODO with the real text"),
     # submissions
     "S100": ("error", "model.json is missing or invalid", "write model.json with the fields of ModelCard"),
     "S101": ("error", "run record is invalid", "records are written by `bench run`: re-run instead of editing"),
@@ -108,6 +131,9 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "re-run the model; if the task changed, bump its version",
     ),
 }
+
+# Score-protecting warnings that pull-request CI (`bench validate --format github`, or `--strict`) counts as errors.
+STRICT_CODES = frozenset({"T107", "T134", "T135", "T136", "T213", "T214", "T401", "T402"})
 
 
 class Finding(BaseModel):
@@ -185,6 +211,11 @@ def make(
         line=line,
         column=column,
     )
+
+
+def strict(findings: list[Finding]) -> list[Finding]:
+    """The findings with the score-protecting warnings (``STRICT_CODES``) raised to errors."""
+    return [f.model_copy(update={"level": "error"}) if f.code in STRICT_CODES else f for f in findings]
 
 
 def format_findings(findings: list[Finding], fmt: str) -> str:

@@ -11,6 +11,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from benchmark.findings import strict as strict_findings
 from benchmark.submission.checks import is_submission, validate_submission
 from benchmark.task.audio import DecodeResult, decode_many
 from benchmark.task.checks import Decoder, TaskReport, validate_task
@@ -27,8 +28,22 @@ def validate_paths(
     changed_since: str | None = None,
     workers: int | None = None,
     tasks_root: Path = Path("tasks"),
+    strict: bool = False,
 ) -> list[TaskReport]:
-    """Validate every task folder and submission named by ``paths`` (deep mode decodes in worker processes)."""
+    """Validate every task folder and submission named by ``paths`` (deep mode decodes in worker processes).
+
+    ``strict`` (pull-request CI) counts the score-protecting warnings as errors.
+    """
+    reports = _validate(paths, deep=deep, changed_since=changed_since, workers=workers, tasks_root=tasks_root)
+    if strict:
+        for report in reports:
+            report.findings = strict_findings(report.findings)
+    return reports
+
+
+def _validate(
+    paths: list[Path], *, deep: bool, changed_since: str | None, workers: int | None, tasks_root: Path
+) -> list[TaskReport]:
     folders = discover_task_dirs(paths)
     if changed_since is not None:
         folders = changed_task_dirs(folders, changed_since)

@@ -39,6 +39,7 @@ from benchmark.task.card import (
     TaskCard,
     card_rules,
 )
+from benchmark.task.review import review_task
 
 Decoder = Callable[[list[str]], list[DecodeResult]]
 
@@ -104,6 +105,8 @@ def validate_task(root: Path, *, deep: bool = False, decoder: Decoder = decode_m
     report.examples = [ex for _, ex in numbered]
     _check_audio(root, numbered, unparsed_audio, report.findings, deep=deep, decoder=decoder)
     _check_readme(root, report.findings)
+    if report.card is not None and not report.errors:
+        report.findings += review_task(root, report.card, numbered)
     return report
 
 

@@ -98,7 +98,7 @@ def test_new_task_scaffold_validates_once_examples_are_added(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     folder = tmp_path / "PitchLevel"
     codes = {f["code"] for f in json.loads(bench("validate", "--format", "json", str(folder)).output)}
-    assert codes == {"T210"}  # only the empty examples file
+    assert codes == {"T210"}  # only the empty examples file (review checks need parsed examples)
     rows = []
     for i in range(40):
         label = "high" if i % 2 else "low"
