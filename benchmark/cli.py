@@ -297,6 +297,14 @@ def run(
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
+    control: Annotated[
+        str | None,
+        typer.Option(help="silence or shuffled: an audio-reliance control, stored as <name>+control-<kind>."),
+    ] = None,
+    instructions: Annotated[
+        str | None,
+        typer.Option(help="all or N: run each example under every (or N seeded) instruction, as <name>+instructions."),
+    ] = None,
 ) -> None:
     """Run a model on tasks, appending one record per example; re-run the same command to resume."""
     from benchmark.endpoint import EndpointError
@@ -319,6 +327,8 @@ def run(
         batch_size=batch_size,
         dry_run=dry_run,
         resolvers=_resolvers(semantic, judge_url, judge_model, judge_key_env, cache),
+        control=control,
+        instructions=instructions,
     )
     try:
         result = run_model(request, progress=_progress_bar)
@@ -414,7 +424,8 @@ def leaderboard_build(
     """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
     from benchmark.report.export import write_tables
     from benchmark.report.site import build_site
-    from benchmark.report.tables import build_tables, layer_weights, load_submissions
+    from benchmark.report.tables import layer_weights, load_submissions
+    from benchmark.report.trust import build_leaderboard
     from benchmark.runner import RunError, load_tasks
     from benchmark.task.discovery import SelectionError, select_tasks
 
@@ -422,7 +433,7 @@ def leaderboard_build(
         tasks = load_tasks(select_tasks([], tasks_root))
     except (RunError, SelectionError) as exc:
         raise _fail(str(exc), code=2) from None
-    board = build_tables(submissions, tasks)
+    board = build_leaderboard(submissions, tasks)
     for path in write_tables(board, out):
         typer.echo(f"wrote {path}")
     if site is not None and not no_site:

@@ -22,6 +22,7 @@ from pathlib import Path
 from benchmark import __version__
 from benchmark.adapters.base import Adapter, AdapterError, Query
 from benchmark.adapters.registry import SpecError, build_adapter
+from benchmark.controls import PLAIN, Variant, VariantError, make_variant
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.metrics import scored_set
 from benchmark.submission.card import (
@@ -84,8 +85,8 @@ def load_tasks(task_dirs: Sequence[Path]) -> list[Task]:
     return tasks
 
 
-def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None) -> TaskPlan:
-    """Work out what is left to do for ``task``, resuming from its run file."""
+def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None, variant: Variant = PLAIN) -> TaskPlan:
+    """Work out what is left to do for ``task``, resuming from its run file (per example, or per variant unit)."""
     plan = TaskPlan(task=task, run_file=run_path(submission, task.name, task.card.version))
     plan.skip = adapter.check(task.card, len(task.split("train")))
     records = read_records(plan.run_file, repair=True)
@@ -95,14 +96,16 @@ def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None)
         )
         plan.notes.append(f"{task.key} changed since its records were written; old records moved to {moved}")
         records = []
-    done = {r.id for r in records}
-    todo = task.split("test")[:limit] if limit is not None else task.split("test")
-    plan.pending = [e for e in todo if e.id not in done]
+    done = {(r.id, r.instruction_index) for r in records}
+    todo = variant.units(task, task.split("test")[:limit] if limit is not None else task.split("test"))
+    plan.pending = [e for e in todo if variant.key(task, e) not in done]
     plan.done = len(todo) - len(plan.pending)
     return plan
 
 
-def prepare_submission(submission: Path, spec: str, args: dict[str, str], adapter: Adapter) -> ModelCard:
+def prepare_submission(
+    submission: Path, spec: str, args: dict[str, str], adapter: Adapter, links: dict[str, str] | None = None
+) -> ModelCard:
     """Create model.json, or check that an existing one describes the same model.
 
     Raises:
@@ -129,6 +132,7 @@ def prepare_submission(submission: Path, spec: str, args: dict[str, str], adapte
             "adapter_args": args,
             "harness_version": __version__,
             **adapter.info(),
+            **(links or {}),
         }
     )
     write_model_card(submission, card)
@@ -151,6 +155,7 @@ def run_task(
     batch_size: int,
     resolvers: Sequence[LabelResolver] = (),
     on_batch: Callable[[int], None] = lambda n: None,
+    variant: Variant = PLAIN,
 ) -> None:
     """Fit (if the adapter trains), then predict, score and append records batch by batch."""
     task = plan.task
@@ -160,7 +165,11 @@ def run_task(
     score = scorer_for(task, resolvers)
     for batch in batches(plan.pending, batch_size):
         queries = [
-            Query(id=e.id, instruction=task.instruction_for(e), audio=task.load_audio(e) if adapter.needs_audio else ())
+            Query(
+                id=e.id,
+                instruction=task.instruction_for(e),
+                audio=variant.audio(task, e) if adapter.needs_audio else (),
+            )
             for e in batch
         ]
         start = time.perf_counter()
@@ -173,7 +182,10 @@ def run_task(
             )
         append_records(
             plan.run_file,
-            [make_record(task, e, o, score(e, o), per_example) for e, o in zip(batch, outputs, strict=True)],
+            [
+                make_record(task, e, o, score(e, o), per_example, variant.instruction_index(task, e))
+                for e, o in zip(batch, outputs, strict=True)
+            ],
         )
         on_batch(len(batch))
 
@@ -224,6 +236,10 @@ class RunRequest:
     resolvers: Sequence[LabelResolver] = ()
     adapter: Adapter | None = None
     """An adapter object to run instead of building one from ``spec`` (the Python API)."""
+    control: str | None = None
+    """``silence`` or ``shuffled``: run the audio-reliance control instead (its own submission)."""
+    instructions: str | int | None = None
+    """``all`` or N: run every test example under all (or N seeded) instructions (its own submission)."""
 
 
 @dataclass
@@ -263,25 +279,33 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     """
     adapter = check_request(request)
     try:
+        variant = make_variant(request.control, request.instructions, needs_audio=adapter.needs_audio)
         tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
-    except SelectionError as exc:
+    except (SelectionError, VariantError) as exc:
         raise RunError(str(exc)) from exc
     if not tasks:
         raise RunError(f"no tasks to run under {request.tasks_root}")
-    submission = request.out / (request.name or submission_name(request.spec))
+    if problems := [p for t in tasks if (p := variant.problem(t))]:
+        raise RunError("\n".join(problems))
+    base = request.name or submission_name(request.spec)
+    submission = request.out / variant.submission(base)
     try:
-        plans = [plan_task(t, adapter, submission, request.limit) for t in tasks]
+        plans = [plan_task(t, adapter, submission, request.limit, variant) for t in tasks]
     except RunFileError as exc:
         raise RunError(f"{exc}; move the file aside to start that task over") from exc
     result = RunResult(submission=submission, plans=plans)
     if not request.dry_run:
-        prepare_submission(submission, request.spec, request.args, adapter)
-        execute(adapter, request, result, progress)
+        prepare_submission(submission, request.spec, request.args, adapter, variant.card_fields(base))
+        execute(adapter, request, result, progress, variant)
     return result
 
 
 def execute(
-    adapter: Adapter, request: RunRequest, result: RunResult, progress: Callable[[int], Callable[[int], None]] | None
+    adapter: Adapter,
+    request: RunRequest,
+    result: RunResult,
+    progress: Callable[[int], Callable[[int], None]] | None,
+    variant: Variant = PLAIN,
 ) -> None:
     """Load the model once, then run every runnable plan and summarise it from its records.
 
@@ -300,7 +324,14 @@ def execute(
         for plan in runnable:
             if plan.pending:
                 append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
-            run_task(adapter, plan, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch)
+            run_task(
+                adapter,
+                plan,
+                batch_size=request.batch_size,
+                resolvers=request.resolvers,
+                on_batch=on_batch,
+                variant=variant,
+            )
             save_layer_weights(result.submission, plan.task, adapter)
             result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
     except AdapterError as exc:
@@ -341,13 +372,16 @@ def evaluate(
     limit: int | None = None,
     batch_size: int = 16,
     resolvers: Sequence[LabelResolver] = (),
+    control: str | None = None,
+    instructions: str | int | None = None,
 ) -> list[TaskSummary]:
     """Run a model (a spec string such as ``"probe:fbank"``, or an ``Adapter`` object) and return task summaries.
 
     The Python form of ``bench run``: ``tasks`` takes the same selectors (names, globs,
     ``dimension:D``, folder paths; all tasks when empty), records go under
     ``out/<name>/runs/`` and a second call resumes where the first stopped. An adapter
-    object is recorded in model.json as ``module:Class``.
+    object is recorded in model.json as ``module:Class``. ``control`` (silence, shuffled) and
+    ``instructions`` (all, N) run the variants of ``bench run --control/--instructions``.
 
     Raises:
         RunError: a bad selector, an invalid task folder, a bad option or an adapter failure.
@@ -365,6 +399,8 @@ def evaluate(
         batch_size=batch_size,
         resolvers=resolvers,
         adapter=adapter,
+        control=control,
+        instructions=instructions,
     )
     return run(request).summaries
 
@@ -392,7 +428,14 @@ def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolve
         by_id = {e.id: e for e in task.examples}
         score = scorer_for(task, resolvers)
         records = [r for r in read_records(path, repair=True) if r.id in by_id]
-        updated = [rescored(r, score(by_id[r.id], r.output)) for r in records]
+        updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
         write_records_atomic(path, updated)
         summaries.append(summarize(task, updated))
     return summaries
+
+
+def _example_of(example: Example, record: Record) -> Example:
+    """The example as a record saw it: an ``--instructions`` record ran under its own instruction."""
+    if record.instruction_index is None:
+        return example
+    return example.model_copy(update={"instruction": record.instruction})

@@ -22,6 +22,7 @@ LAYERS = {
     "authoring": 3,
     "suite": 3,
     "report": 4,
+    "controls": 4,
     "runner": 5,
     "validate": 5,
     "cli": 6,

@@ -62,7 +62,71 @@ def to_markdown(board: Leaderboard) -> str:
         ),
         "",
     ]
-    return "\n".join(out)
+    return "\n".join(out + trust_markdown(board))
+
+
+def _section(title: str, intro: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    return [f"## {title}", "", intro, "", _markdown_table(header, rows), ""] if rows else []
+
+
+def _flag(value: bool) -> str:
+    return "**yes**" if value else "no"
+
+
+def trust_markdown(board: Leaderboard) -> list[str]:
+    """The audio-reliance, instruction-robustness and yes-bias sections (empty when nothing was run)."""
+    out = _section(
+        "Audio reliance",
+        "Normalised score minus the score of the same model with its audio replaced (`--control`); "
+        "[95% bootstrap interval of the difference]. Dropped audio: answers unchanged on at least 95% of examples.",
+        ["model", "control", "dimension", "score", "control score", "reliance [95% CI]"],
+        [
+            [r["model"], r["control"], r["dimension"], _fmt(r["score"], 1), _fmt(r["control_score"], 1)]
+            + [f"{_fmt(r['reliance'], 1)} [{_fmt(r['ci_low'], 1)}, {_fmt(r['ci_high'], 1)}]"]
+            for r in board.control_dimensions
+        ],
+    )
+    out += _section(
+        "Control flags",
+        "Text-only shortcut: the task is solved above chance without the audio (control interval above chance).",
+        ["model", "control", "examples", "identical outputs", "dropped audio", "text-only shortcut tasks"],
+        [
+            [r["model"], r["control"], str(r["examples"]), _fmt(r["identical"])]
+            + [_flag(r["dropped_audio"]), r["text_shortcut_tasks"] or "-"]
+            for r in board.control_models
+        ],
+    )
+    out += _section(
+        "Instruction robustness",
+        "The task metric under each instruction variant (`--instructions`): mean, worst variant, spread.",
+        ["model", "task", "metric", "variants", "mean", "worst", "spread", "worst normalised"],
+        [
+            [r["model"], r["task"], r["metric"], str(r["variants"]), _fmt(r["mean"]), _fmt(r["worst"])]
+            + [_fmt(r["spread"]), _fmt(r["worst_normalised"], 1)]
+            for r in board.robustness
+        ],
+    )
+    out += _section(
+        "Robustness by model",
+        "Means over tasks of the normalised scores: mean over variants, worst variant, spread.",
+        ["model", "tasks", "mean", "worst variant", "spread"],
+        [
+            [r["model"], str(r["tasks"]), _fmt(r["mean_normalised"], 1), _fmt(r["worst_normalised"], 1)]
+            + [_fmt(r["spread_normalised"], 1)]
+            for r in board.robustness_models
+        ],
+    )
+    out += _section(
+        "Yes-bias",
+        "On yes/no tasks: how often the model answers yes, next to how often yes is the right answer.",
+        ["model", "task", "n", "yes rate", "no rate", "N/A rate", "labels yes", "yes bias"],
+        [
+            [r["model"], r["task"], str(r["n"]), _fmt(r["yes_rate"]), _fmt(r["no_rate"]), _fmt(r["na_rate"])]
+            + [_fmt(r["label_yes_rate"]), _fmt(r["yes_bias"])]
+            for r in board.yes_bias
+        ],
+    )
+    return out
 
 
 def write_tables(board: Leaderboard, out: Path) -> list[Path]:
@@ -71,7 +135,7 @@ def write_tables(board: Leaderboard, out: Path) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, rows in (("tasks", board.tasks), ("dimensions", board.dimensions), ("models", board.models)):
+    for name, rows in board.tables().items():
         path = out / f"{name}.csv"
         frame = pd.DataFrame(rows)
         if name == "models" and not frame.empty:
@@ -80,10 +144,7 @@ def write_tables(board: Leaderboard, out: Path) -> list[Path]:
         written.append(path)
     path = out / "leaderboard.json"
     path.write_text(
-        json.dumps(
-            {"models": board.models, "tasks": board.tasks, "dimensions": board.dimensions}, indent=2, sort_keys=True
-        )
-        + "\n",
+        json.dumps(board.tables(), indent=2, sort_keys=True) + "\n",
         encoding="utf-8",
     )
     written.append(path)

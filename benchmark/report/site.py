@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview
 from benchmark.report.tables import SPLITS, Leaderboard
 from benchmark.scoring.metrics import METRICS
 from benchmark.task.card import DIMENSIONS
@@ -243,6 +244,7 @@ scores. A task is <em>seen</em> by a model when the model's <code>trained_on</co
 {"".join(tables)}
 <h2>Tasks</h2>
 {tasks_table}
+{trust_overview(board)}
 """
 
 
@@ -386,6 +388,7 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
 {chart}
 <h2>Tasks</h2>
 {table}
+{trust_model_sections(board, name)}
 {layer_section}
 """
 
@@ -418,6 +421,7 @@ def build_site(
     for asset in sorted(ASSETS.iterdir()):
         _write(out / "assets" / asset.name, asset.read_text(encoding="utf-8"))
     (out / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("leaderboard.json", "tasks.csv", "dimensions.csv", "models.csv"):
-        shutil.copyfile(tables_dir / name, out / "data" / name)
+    for name in ("leaderboard.json", "tasks.csv", "dimensions.csv", "models.csv", *TRUST_DATA):
+        if (tables_dir / name).exists():
+            shutil.copyfile(tables_dir / name, out / "data" / name)
     return sorted(p for p in out.rglob("*") if p.is_file())

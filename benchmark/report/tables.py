@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -250,11 +250,43 @@ class Leaderboard:
     models: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     dimensions: list[dict[str, Any]]
+    controls: list[dict[str, Any]] = field(default_factory=list)
+    """Per model, control and task: the score without the audio (``report.trust``)."""
+    control_dimensions: list[dict[str, Any]] = field(default_factory=list)
+    """Per model, control and dimension: normalised score minus the control's."""
+    control_models: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and control: identical outputs, the dropped-audio and text-shortcut flags."""
+    robustness: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and task: mean, worst-variant and spread over instruction variants."""
+    robustness_models: list[dict[str, Any]] = field(default_factory=list)
+    """Per model: the robustness summary."""
+    yes_bias: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and yes/no task: the "yes" rate next to the label balance."""
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table by its export name."""
+        return {name: getattr(self, name) for name in TABLES}
+
+
+TABLES = (
+    "models",
+    "tasks",
+    "dimensions",
+    "controls",
+    "control_dimensions",
+    "control_models",
+    "robustness",
+    "robustness_models",
+    "yes_bias",
+)
 
 
 def build_tables(submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES) -> Leaderboard:
-    """Recompute every table from the records under ``submissions_root``."""
-    subs = load_submissions(submissions_root)
+    """Recompute the main tables from the records under ``submissions_root``.
+
+    Control and robustness runs (model cards with a ``base``) are left out here: ``report.trust`` reads them.
+    """
+    subs = [s for s in load_submissions(submissions_root) if s.card.base is None]
     cells = collect_cells(subs, tasks, resamples)
     models = [s.card.model_dump() for s in subs]
     return Leaderboard(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +35,10 @@ class ModelCard(BaseModel):
     """Tasks whose data the model saw in training; they count as "seen" on the leaderboard."""
     harness_version: str = ""
     """``benchmark.__version__`` that produced the runs."""
+    base: str | None = None
+    """For a control or robustness run: the main submission it belongs to (same model, same options)."""
+    variant: Literal["control-silence", "control-shuffled", "instructions"] | None = None
+    """What the run changed: audio replaced by silence or by other examples' clips, or every instruction variant."""
 
 
 def submission_name(spec: str) -> str:

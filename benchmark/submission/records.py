@@ -41,6 +41,8 @@ class Record(BaseModel):
     """Example split (runs score the test split)."""
     instruction: str
     """The instruction the model saw."""
+    instruction_index: int | None = None
+    """Index of that instruction in the card (``--instructions`` runs, where (id, index) is the record's identity)."""
     reference: str | float
     """The label or reference text."""
     output: str

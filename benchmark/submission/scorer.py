@@ -39,8 +39,15 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
     return score
 
 
-def make_record(task: Task, example: Example, output: str, scored: ExampleScore, seconds: float) -> Record:
-    """The record of one answer."""
+def make_record(
+    task: Task,
+    example: Example,
+    output: str,
+    scored: ExampleScore,
+    seconds: float,
+    instruction_index: int | None = None,
+) -> Record:
+    """The record of one answer (``instruction_index``: which card instruction, in ``--instructions`` runs)."""
     return Record(
         task=task.name,
         task_version=task.card.version,
@@ -48,6 +55,7 @@ def make_record(task: Task, example: Example, output: str, scored: ExampleScore,
         id=example.id,
         split=example.split,
         instruction=task.instruction_for(example),
+        instruction_index=instruction_index,
         reference=example.label,
         output=output,
         answer=scored.answer,
