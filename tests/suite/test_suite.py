@@ -42,9 +42,11 @@ def test_suite_composition() -> None:
 
 
 def test_committed_suite_validates_deep_and_fits_the_size_budget() -> None:
-    reports = validate_paths([TASKS], deep=True)
+    reports = validate_paths([TASKS], deep=True, strict=True)  # strict: as pull-request CI checks them
     assert {r.root.name for r in reports} >= set(SUITE)
-    assert [f.render() for r in reports for f in r.findings] == []
+    # The one finding left: Dynamic-SUPERB's review asks for 10 instructions, the suite has 5 (a warning).
+    assert [f.render() for r in reports for f in r.findings if f.code != "T137"] == []
+    assert {f.level for r in reports for f in r.findings} == {"warning"}
     size = sum(p.stat().st_size for p in TASKS.rglob("*") if p.is_file())
     assert size < 60 * 1024 * 1024
 
