@@ -204,8 +204,8 @@ class TaskSummary:
     seconds: float
 
 
-def summarize(task: Task, records: Sequence[Record]) -> TaskSummary:
-    """Corpus metric, N/A rate and model time of one task's test records."""
+def summarize(task: Task, records: Sequence[Record], variant: Variant = PLAIN) -> TaskSummary:
+    """Corpus metric, N/A rate and model time of one task's test records (units of ``variant``)."""
     test = [r for r in records if r.split == "test"]
     value = scored_set(task.card.metric, test, task.card.labels or ()).value() if test else float("nan")
     return TaskSummary(
@@ -214,7 +214,7 @@ def summarize(task: Task, records: Sequence[Record]) -> TaskSummary:
         metric=task.card.metric,
         value=value,
         n=len(test),
-        expected=len(task.split("test")),
+        expected=len(variant.units(task, task.split("test"))),
         na_rate=sum(r.tier == "na" for r in test) / len(test) if test else 0.0,
         seconds=sum(r.seconds for r in test),
     )
@@ -333,7 +333,7 @@ def execute(
                 variant=variant,
             )
             save_layer_weights(result.submission, plan.task, adapter)
-            result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+            result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 

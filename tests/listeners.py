@@ -35,6 +35,13 @@ class Pitch(Adapter):
         return out
 
 
+class Hears(Adapter):
+    """Says yes when it hears a high tone: honest on silence."""
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        return ["Yes." if dominant_hz(q.audio[0]) > 500 else "No." for q in batch]
+
+
 class Echo(Adapter):
     """Answers a fingerprint of every clip it hears: shows exactly which audio reached it."""
 

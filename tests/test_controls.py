@@ -147,3 +147,12 @@ def test_variant_records_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     card = json.loads((out / "pitch+control-shuffled" / "model.json").read_text())
     assert card["base"] == "pitch" and card["adapter"] == "pitch"
+
+
+def test_summary_counts_units_of_the_variant(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks"
+    make_task(tasks)
+    [summary] = evaluate(Pitch(), "ToneHeight", tmp_path / "subs", tasks_root=tasks, instructions=2)
+    assert (summary.n, summary.expected) == (64, 64)  # 32 test examples x 2 instructions
+    [plain] = evaluate(Pitch(), "ToneHeight", tmp_path / "subs", tasks_root=tasks, control="silence")
+    assert (plain.n, plain.expected) == (32, 32)

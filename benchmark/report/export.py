@@ -118,11 +118,12 @@ def trust_markdown(board: Leaderboard) -> list[str]:
     )
     out += _section(
         "Yes-bias",
-        "On yes/no tasks: how often the model answers yes, next to how often yes is the right answer.",
-        ["model", "task", "n", "yes rate", "no rate", "N/A rate", "labels yes", "yes bias"],
+        "On yes/no tasks: how often the model answers yes, next to how often yes is the right answer "
+        "(and, with a `--control silence` run, how often it says yes to audio it cannot hear).",
+        ["model", "task", "n", "yes rate", "no rate", "N/A rate", "labels yes", "yes bias", "yes rate on silence"],
         [
             [r["model"], r["task"], str(r["n"]), _fmt(r["yes_rate"]), _fmt(r["no_rate"]), _fmt(r["na_rate"])]
-            + [_fmt(r["label_yes_rate"]), _fmt(r["yes_bias"])]
+            + [_fmt(r["label_yes_rate"]), _fmt(r["yes_bias"]), _fmt(r["silence_yes_rate"])]
             for r in board.yes_bias
         ],
     )

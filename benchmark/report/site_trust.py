@@ -94,6 +94,7 @@ def trust_overview(board: Leaderboard) -> str:
 def _yes_table(rows: Sequence[dict[str, Any]]) -> str:
     body = [
         [_e(r["model"]), _e(r["task"]), str(r["n"]), _n(r["yes_rate"]), _n(r["label_yes_rate"]), _n(r["yes_bias"])]
+        + [_n(r["silence_yes_rate"])]
         for r in rows
     ]
     return '<p>On yes/no tasks: how often the model answers "yes", next to how often "yes" is right.</p>' + _table(
@@ -121,6 +122,7 @@ def trust_model_sections(board: Leaderboard, model: str) -> str:
             "<h2>Audio reliance</h2><p>Normalised score minus the control's: how much of the score needs the "
             "audio.</p>"
             + _table(["control", "dimension", "score", "control score", "reliance [95% CI]"], rows, 2)
+            + "<p>Per task: the metric with and without the audio, and the share of unchanged answers.</p>"
             + _table(["control", "task", "value", "control value", "identical outputs", "shortcut"], tasks, 2)
         )
     robust = [r for r in board.robustness if r["model"] == model]

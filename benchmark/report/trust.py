@@ -259,17 +259,28 @@ def is_yes_no(task: Task) -> bool:
     return sorted(x.lower() for x in task.card.labels or ()) == ["no", "yes"]
 
 
-def yes_bias_rows(mains: Sequence[Submission], tasks: Sequence[Task]) -> list[dict[str, Any]]:
-    """Per model and yes/no task: the rate of "yes" answers next to the rate of "yes" labels."""
+def _rate(records: Sequence[Record], answer: str) -> float:
+    hits = sum(isinstance(r.answer, str) and r.answer.lower() == answer for r in records)
+    return hits / len(records) if records else math.nan
+
+
+def yes_bias_rows(
+    mains: Sequence[Submission], tasks: Sequence[Task], silent: dict[str, Submission] | None = None
+) -> list[dict[str, Any]]:
+    """Per model and yes/no task: the rate of "yes" answers next to the rate of "yes" labels.
+
+    With a ``--control silence`` run of the model (``silent``: by main name), also its "yes" rate
+    on silent audio: a model that says yes to a question about a clip it cannot hear hallucinates.
+    """
     rows = []
     for sub in mains:
+        quiet = (silent or {}).get(sub.card.name)
         for task in filter(is_yes_no, tasks):
             records = current_records(sub.folder, task)
             if not records:
                 continue
             n = len(records)
-            yes = sum(isinstance(r.answer, str) and r.answer.lower() == "yes" for r in records) / n
-            no = sum(isinstance(r.answer, str) and r.answer.lower() == "no" for r in records) / n
+            yes, no = _rate(records, "yes"), _rate(records, "no")
             label_yes = sum(str(r.reference).lower() == "yes" for r in records) / n
             rows.append(
                 {
@@ -281,6 +292,7 @@ def yes_bias_rows(mains: Sequence[Submission], tasks: Sequence[Task]) -> list[di
                     "na_rate": _r(1 - yes - no),
                     "label_yes_rate": _r(label_yes),
                     "yes_bias": _r(yes - label_yes),
+                    "silence_yes_rate": _r(_rate(current_records(quiet.folder, task), "yes")) if quiet else None,
                 }
             )
     return rows
@@ -298,5 +310,6 @@ def build_leaderboard(submissions_root: Path, tasks: Sequence[Task], resamples: 
     board.control_models = control_model_rows(pairs)
     board.robustness = robustness_rows(mains, derived, tasks)
     board.robustness_models = robustness_model_rows(board.robustness)
-    board.yes_bias = yes_bias_rows(list(mains.values()), tasks)
+    silent = {s.card.base or "": s for s in derived if s.card.variant == "control-silence"}
+    board.yes_bias = yes_bias_rows(list(mains.values()), tasks, silent)
     return board

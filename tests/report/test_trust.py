@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import make_task, read_examples, write_examples
-from listeners import ENTRIES, Deaf, Echo, Pitch, Reader, Yes
+from listeners import ENTRIES, Deaf, Echo, Hears, Pitch, Reader, Yes
 from typer.testing import CliRunner
 
 import benchmark.adapters.registry as registry
@@ -46,6 +46,9 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> tuple[Leaderboard, Path]:
         evaluate(model, ["ToneHeight", "LeakyTone"], subs, tasks_root=tasks, name=name, control="silence")
     evaluate(Pitch(), "ToneHeight", subs, tasks_root=tasks, name="pitch", instructions="all")
     evaluate(Yes(), "HighTone", subs, tasks_root=tasks, name="yes")
+    for name, model in (("deaf", Deaf()), ("hears", Hears())):  # Deaf answers the first label: "yes"
+        evaluate(model, "HighTone", subs, tasks_root=tasks, name=name)
+        evaluate(model, "HighTone", subs, tasks_root=tasks, name=name, control="silence")
     return build_leaderboard(subs, load_tasks(discover_task_dirs([tasks]))), root
 
 
@@ -57,7 +60,7 @@ def _one(rows: list[dict], **match: object) -> dict:
 
 def test_controls_stay_off_the_main_board(board) -> None:
     lb, _ = board
-    assert {m["name"] for m in lb.models} == {"pitch", "deaf", "reader", "echo", "yes"}
+    assert {m["name"] for m in lb.models} == {"pitch", "deaf", "reader", "echo", "yes", "hears"}
     assert not any("+" in r["model"] for r in lb.tasks + lb.dimensions)
 
 
@@ -101,7 +104,15 @@ def test_yes_bias_on_yes_no_tasks_only(board) -> None:
     lb, _ = board
     row = _one(lb.yes_bias, model="yes")
     assert (row["task"], row["yes_rate"], row["label_yes_rate"], row["yes_bias"]) == ("HighTone", 1.0, 0.5, 0.5)
+    assert row["silence_yes_rate"] is None  # no silence control of this model
     assert {r["task"] for r in lb.yes_bias} == {"HighTone"}
+
+
+@pytest.mark.parametrize(("model", "yes", "on_silence"), [("deaf", 1.0, 1.0), ("hears", 0.5, 0.0)])
+def test_yes_rate_on_silence_exposes_hallucination(board, model, yes, on_silence) -> None:
+    lb, _ = board
+    row = _one(lb.yes_bias, model=model)
+    assert (row["yes_rate"], row["silence_yes_rate"]) == (yes, on_silence)
 
 
 def test_leaderboard_build_exports_and_shows_the_trust_tables(board, monkeypatch) -> None:
@@ -113,7 +124,7 @@ def test_leaderboard_build_exports_and_shows_the_trust_tables(board, monkeypatch
     assert result.exit_code == 0, result.output
     data = json.loads((out / "leaderboard.json").read_text())
     assert {"controls", "control_dimensions", "control_models", "robustness", "yes_bias"} <= data.keys()
-    assert (out / "control_models.csv").read_text().count("\n") == 5  # header + 4 models
+    assert (out / "control_models.csv").read_text().count("\n") == 6  # header + 5 models
     markdown = (out / "leaderboard.md").read_text()
     assert "## Audio reliance" in markdown and "## Yes-bias" in markdown and "**yes**" in markdown
     index = (site / "index.html").read_text()
