@@ -20,7 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview
+from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview, trust_task_section
 from benchmark.report.tables import SPLITS, Leaderboard
 from benchmark.scoring.metrics import METRICS
 from benchmark.task.card import DIMENSIONS
@@ -412,7 +412,8 @@ def build_site(
     pages: dict[Path, str] = {out / "index.html": _page("Speech benchmark leaderboard", _overview(board, tasks), 0)}
     for task in tasks:
         rows = [r for r in board.tasks if r["task"] == task.name]
-        pages[out / "tasks" / f"{task.name}.html"] = _page(f"{task.name} – task", _task_page(task, rows), 1)
+        body = _task_page(task, rows) + trust_task_section(board, task.name)
+        pages[out / "tasks" / f"{task.name}.html"] = _page(f"{task.name} – task", body, 1)
     for card in board.models:
         body = _model_page(card, board, layer_weights.get(card["name"], {}))
         pages[out / "models" / f"{card['name']}.html"] = _page(f"{card['name']} – model", body, 1)

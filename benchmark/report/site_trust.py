@@ -140,3 +140,24 @@ def trust_model_sections(board: Leaderboard, model: str) -> str:
     if yes:
         parts.append("<h2>Yes-bias</h2>" + _yes_table(yes))
     return "".join(parts)
+
+
+def trust_task_section(board: Leaderboard, task: str) -> str:
+    """A task page's section: each model's score without the audio and the text-only shortcut flag."""
+    rows = [
+        [_link(r["model"]), _e(r["control"]), _n(r["value"]), _n(r["control_value"])]
+        + [f"[{_n(r['control_ci_low'])}, {_n(r['control_ci_high'])}]", _n(r["chance"]), _flag(r["text_shortcut"])]
+        for r in board.controls
+        if r["task"] == task
+    ]
+    if not rows:
+        return ""
+    return (
+        "<h2>Without the audio</h2><p>Models run with their audio replaced (<code>--control</code>). A model "
+        "that beats chance here solves the task from the prompt alone: a text-only shortcut in the task.</p>"
+        + _table(["model", "control", "value", "control value", "control 95% CI", "chance", "shortcut"], rows, 2)
+    )
+
+
+def _link(model: str) -> str:
+    return f'<a href="../models/{_e(model)}.html">{_e(model)}</a>'

@@ -131,3 +131,5 @@ def test_leaderboard_build_exports_and_shows_the_trust_tables(board, monkeypatch
     assert "Trust checks" in index and '<span class="flag">yes</span>' in index
     assert "Instruction robustness" in (site / "models/pitch.html").read_text()
     assert (site / "data/robustness.csv").is_file()
+    leaky = (site / "tasks/LeakyTone.html").read_text()
+    assert "Without the audio" in leaky and '<span class="flag">yes</span>' in leaky
