@@ -17,7 +17,7 @@ its own submission next to the main one (``submissions/<model>+control-silence/`
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -125,6 +125,12 @@ class Variant:
 
 PLAIN = Variant()
 """The plain run: every test example once, with its own audio and instruction."""
+
+
+def variant_of(instruction_indexes: Iterable[int | None]) -> Variant:
+    """The variant that made records with these instruction indexes, as far as it shapes their count."""
+    used = {i for i in instruction_indexes if i is not None}
+    return Variant(instructions=len(used)) if used else PLAIN
 
 
 def _partner(task: Task, example_id: str, seed: int) -> Example:

@@ -22,7 +22,7 @@ from pathlib import Path
 from benchmark import __version__
 from benchmark.adapters.base import Adapter, AdapterError, Query
 from benchmark.adapters.registry import SpecError, build_adapter
-from benchmark.controls import PLAIN, Variant, VariantError, make_variant
+from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.metrics import scored_set
 from benchmark.submission.card import (
@@ -430,7 +430,7 @@ def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolve
         records = [r for r in read_records(path, repair=True) if r.id in by_id]
         updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
         write_records_atomic(path, updated)
-        summaries.append(summarize(task, updated))
+        summaries.append(summarize(task, updated, variant_of(r.instruction_index for r in updated)))
     return summaries
 
 

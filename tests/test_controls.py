@@ -101,7 +101,8 @@ def test_rescore_keeps_each_records_instruction(tmp_path: Path) -> None:
     make_task(tasks)
     sub = _run(tasks, out, Pitch(), instructions="all", limit=4)
     before = read_records(sub / "runs" / "ToneHeight@1.0.0.jsonl")
-    rescore(sub, tasks)
+    [summary] = rescore(sub, tasks)
+    assert (summary.n, summary.expected) == (20, 160)  # 4 of 32 examples done, under 5 instructions each
     after = read_records(sub / "runs" / "ToneHeight@1.0.0.jsonl")
     assert [(r.id, r.instruction_index, r.instruction, r.score) for r in after] == [
         (r.id, r.instruction_index, r.instruction, r.score) for r in before
