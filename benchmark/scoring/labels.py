@@ -6,10 +6,17 @@ tier        rule
 exact       equal to a label after case and space normalisation
 normalised  equal after stripping punctuation, quotes, markdown, a lead-in
             ("the answer is", "Answer:"), or a JSON object {"answer": ...}
-mention     exactly one label mentioned as a whole word or phrase, not negated
-            ("not male") and no second label mentioned
+option      the instruction lists options ("(A) happy (B) sad") and the
+            answer names one ("(B)", "Answer: B", "Option B")
+final       an explicit final answer ("Answer: X", a bold **X**, a JSON
+            field) beats labels discussed earlier; else the last sentence
+            that names labels, when it affirms exactly one
+leading     yes/no tasks: the answer's first word ("Yes, no doubt about it.")
+mention     exactly one label affirmed, once negation, doubt, questions
+            and lists are read (see ``benchmark.scoring.answer``)
 semantic    offline sentence embedding closest to one label, above a calibrated
-            similarity threshold and margin (optional resolver)
+            similarity threshold and margin; never on an answer that mentions
+            a label, negates, doubts or asks (optional resolver)
 judge       an LLM judge picked the label (optional resolver, cached)
 na          nothing matched: counted as wrong, reported as the N/A rate
 ==========  ================================================================
@@ -17,15 +24,30 @@ na          nothing matched: counted as wrong, reported as the N/A rate
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
+from benchmark.scoring.answer import (
+    Mention,
+    explicit_segments,
+    find_mentions,
+    has_cue,
+    json_answer,
+    json_values,
+    plain,
+    prepare,
+    sentences,
+)
+from benchmark.scoring.options import parse_options, substitute_options
 from benchmark.scoring.text import squash, strip_punct
 
-Tier = Literal["exact", "normalised", "mention", "semantic", "judge", "number", "text", "na"]
+__all__ = ["NA", "TIERS", "LabelResolver", "Resolution", "RuleAuditor", "Tier", "json_answer", "resolve_label"]
+
+Tier = Literal[
+    "exact", "normalised", "option", "final", "leading", "mention", "semantic", "judge", "number", "text", "na"
+]
 TIERS: tuple[str, ...] = Tier.__args__  # type: ignore[attr-defined]
 
 
@@ -34,38 +56,9 @@ _LEAD_INS = re.compile(
     r"(?:the |my )?(?:correct |final )?(?:answer|label|class|category|prediction|response|output)"
     r"(?: is| would be| should be)?\s*[:=-]?\s*",
 )
-_ANSWER_KEYS = ("answer", "label", "prediction", "output", "class", "category", "response")
-_NEGATION = re.compile(
-    r"(?:\bnot|\bno|n't|\bnever|\bneither|\bnor|\bwithout|\bisn't|\brather than)\s+(?:a |an |the )?$"
-)
-
-
-def json_answer(text: str) -> str | None:
-    """The value of an ``answer``-like key of a JSON object in ``text``, if there is one."""
-    match = re.search(r"\{.*\}", text, re.DOTALL)
-    if not match:
-        return None
-    try:
-        obj = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        return None
-    if isinstance(obj, dict):
-        for key in _ANSWER_KEYS:
-            for k, v in obj.items():
-                if k.casefold() == key and isinstance(v, (str, int, float)) and not isinstance(v, bool):
-                    return str(v)
-    return None
-
-
-def _normalised_candidates(output: str) -> list[str]:
-    """Forms of the output that count as stating one answer outright."""
-    text = output.strip()
-    json_value = json_answer(text)
-    if json_value is not None:
-        text = json_value
-    base = strip_punct(text)
-    forms = [base, strip_punct(_LEAD_INS.sub("", squash(text).strip("*_ `\"'")))]
-    return [f for f in dict.fromkeys(forms) if f]
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_YES = {"yeah", "yep", "yup", "yes indeed", "affirmative", "correct", "indeed", "absolutely", "definitely"}
+_NO = {"nope", "nah", "negative", "absolutely not", "definitely not", "certainly not", "of course not"}
 
 
 @dataclass(frozen=True)
@@ -91,12 +84,27 @@ class LabelResolver(Protocol):
         """The tier and its settings, recorded in each run header."""
 
 
-def resolve_label(
-    output: str, labels: Sequence[str], *, instruction: str = "", resolvers: Sequence[LabelResolver] = ()
-) -> Resolution:
-    """Resolve a free-form output to one of ``labels`` (see the module table for the tiers)."""
-    if not output or not output.strip():
-        return NA
+@runtime_checkable
+class RuleAuditor(Protocol):
+    """A resolver that also checks answers the rule tiers decided (the judge), to report agreement."""
+
+    def audit(self, output: str, labels: Sequence[str], instruction: str, rule_answer: str) -> None:
+        """Record whether this resolver reads ``output`` as ``rule_answer``."""
+
+
+def _normalised_candidates(output: str) -> list[str]:
+    """Forms of the output that count as stating one answer outright."""
+    text = output.strip()
+    json_value = json_answer(text)
+    if json_value is not None:
+        text = json_value
+    base = strip_punct(text)
+    forms = [base, strip_punct(_LEAD_INS.sub("", squash(text).strip("*_ `\"'")))]
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def _whole_answer(output: str, labels: Sequence[str]) -> Resolution | None:
+    """The exact and normalised tiers: the whole output is a label."""
     by_squash = {squash(label): label for label in labels}
     if squash(output) in by_squash:
         return Resolution(by_squash[squash(output)], "exact")
@@ -104,10 +112,121 @@ def resolve_label(
     for form in _normalised_candidates(output):
         if form in by_norm:
             return Resolution(by_norm[form], "normalised")
-    mentioned = mentioned_label(output, labels)
-    if mentioned is not None:
-        return Resolution(mentioned, "mention")
+    if {squash(label) for label in labels} == {"yes", "no"}:
+        form = strip_punct(output)
+        if form in _YES or form in _NO:
+            return Resolution(by_squash["yes" if form in _YES else "no"], "normalised")
+    return None
+
+
+def _digits_as_words(output: str, labels: Sequence[str]) -> str:
+    """Digits rewritten as the number-word labels they stand for ("7" -> "seven")."""
+    words = {str(i): w for i, w in enumerate(_NUMBER_WORDS) if w in {squash(label) for label in labels}}
+    if not words:
+        return output
+    return re.sub(r"(?<![\w.,-])(10|[0-9])(?![\w]|[.,]\d)", lambda m: words.get(m.group(1), m.group(1)), output)
+
+
+def _single(mentions: Sequence[Mention]) -> str | None:
+    affirmed = {m.key for m in mentions if m.status == "affirmed"}
+    return affirmed.pop() if len(affirmed) == 1 else None
+
+
+def _explicit(text: str, mentions: Sequence[Mention]) -> str | None:
+    """The label stated by the last explicit answer (answer line or bold) that names exactly one."""
+    for seg in explicit_segments(text):
+        inside = [m for m in mentions if seg.start <= m.start and m.end <= seg.end]
+        if inside:
+            return _single(inside)
+    return None
+
+
+def _yes_no_leading(text: str, labels: Sequence[str]) -> str | None:
+    """Yes/no tasks: an answer whose first word is yes or no states it ("No, they differ.")."""
+    by_form = {squash(label): label for label in labels}
+    if set(by_form) != {"yes", "no"}:
+        return None
+    m = re.match(r"[\s~]*(yes|no)\b(?!\s*\?)(?!\s*(?:or|and|/)\s*(?:yes|no)\b)", text)
+    return by_form[m.group(1)] if m else None
+
+
+def _without_determiner_no(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Yes/no tasks: "no" before a word ("there is no music") is a determiner, not the answer "no"."""
+    return [
+        m
+        for m in mentions
+        if not (m.key.casefold() == "no" and re.match(r"\s+[a-z]", text[m.end :]) and text[: m.start].strip(" ~"))
+    ]
+
+
+def _last_sentence(text: str, mentions: Sequence[Mention]) -> str | None:
+    """The last sentence naming labels, when it affirms exactly one and lists or doubts none."""
+    for start, end in reversed(list(sentences(text))):
+        inside = [m for m in mentions if start <= m.start < end and m.status != "question"]
+        if inside:
+            if any(m.status in ("listed", "doubted") for m in inside):
+                return None
+            return _single(inside)
+    return None
+
+
+def _rule_tiers(output: str, labels: Sequence[str], instruction: str) -> tuple[Resolution | None, bool]:
+    """The rule tiers; also whether the text is clean enough for the semantic tier (no label, no cue)."""
+    whole = _whole_answer(output, labels)
+    if whole is not None:
+        return whole, False
+    substituted = substitute_options(output, parse_options(instruction, labels))
+    tier_override: Tier | None = "option" if substituted is not None else None
+    text = plain(prepare(_digits_as_words(substituted if substituted is not None else output, labels)))
+    if substituted is not None and (whole := _whole_answer(substituted, labels)) is not None:
+        return Resolution(whole.answer, "option"), False
+    mentions = _without_determiner_no(text, find_mentions(text, {squash(label): label for label in labels}))
+    found = _read(output, text, labels, mentions)
+    if found is not None:
+        return Resolution(found[0], tier_override or found[1]), False
+    return None, not mentions and not has_cue(text) and substituted is None
+
+
+def _read(output: str, text: str, labels: Sequence[str], mentions: list[Mention]) -> tuple[str, Tier] | None:
+    """Explicit answer, leading yes/no, single affirmed mention, then the last sentence."""
+    for value in [json_answer(output)] + json_values(output):
+        if value is not None and (whole := _whole_answer(value, labels)) is not None:
+            return str(whole.answer), "final"
+    checks: list[tuple[str | None, Tier]] = [
+        (_explicit(text, mentions), "final"),
+        (_yes_no_leading(text, labels), "leading"),
+        (_single(mentions), "mention"),
+        (_last_sentence(text, mentions), "final"),
+    ]
+    if not any(m.status == "affirmed" for m in mentions):
+        checks = checks[:2]
+    for label, tier in checks:
+        if label is not None:
+            return label, tier
+    return None
+
+
+def resolve_label(
+    output: str, labels: Sequence[str], *, instruction: str = "", resolvers: Sequence[LabelResolver] = ()
+) -> Resolution:
+    """Resolve a free-form output to one of ``labels`` (see the module table for the tiers).
+
+    The optional ``resolvers`` run only when the rule tiers find nothing; the semantic
+    tier additionally only on answers that name no label and hold no negation, doubt
+    or question (its embedding cannot read scope). A resolver that audits the rule
+    tiers (the judge) is shown each rule-resolved answer too.
+    """
+    if not output or not output.strip():
+        return NA
+    resolution, clean = _rule_tiers(output, labels, instruction)
+    if resolution is not None:
+        for auditor in resolvers:
+            if isinstance(auditor, RuleAuditor) and isinstance(resolution.answer, str):
+                auditor.audit(output, labels, instruction, resolution.answer)
+        return resolution
     for resolver in resolvers:
+        if resolver.tier == "semantic" and not clean:
+            continue
         answer = resolver(output, labels, instruction)
         if answer is not None and answer in labels:
             return Resolution(answer, resolver.tier)
@@ -115,24 +234,6 @@ def resolve_label(
 
 
 def mentioned_label(output: str, labels: Sequence[str]) -> str | None:
-    """The one label mentioned as a whole word, not negated; None if none or several.
-
-    A label inside a longer mentioned label ("high" in "very high") does not count
-    separately; a negated mention ("not male", "isn't a dog") is not an answer.
-    """
-    # Punctuation is kept, so "No, happy" is an interjection and not a negation of "happy".
-    text = re.sub(r"[*_`\"]", " ", squash(output).replace("\u2019", "'"))
-    spans: list[tuple[int, int, str]] = []
-    for label in labels:
-        key = squash(label)
-        if not key:
-            continue
-        for m in re.finditer(rf"(?<![\w'-]){re.escape(key)}(?![\w'-])", text):
-            spans.append((m.start(), m.end(), label))
-    # Drop mentions covered by a longer one.
-    kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)]
-    affirmed = {label for start, _, label in kept if not _NEGATION.search(text[:start])}
-    negated = {label for start, _, label in kept if _NEGATION.search(text[:start])}
-    if len(affirmed) == 1 and not (affirmed & negated):
-        return affirmed.pop()
-    return None
+    """The one label an output affirms (scope of negation, doubt, questions and lists read); else None."""
+    text = plain(prepare(output))
+    return _single(find_mentions(text, {squash(label): label for label in labels}))

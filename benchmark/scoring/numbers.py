@@ -1,96 +1,173 @@
-"""Number reading for regression answers: digits first, then English number words."""
+"""Number reading for regression answers.
+
+Rules, each with an example:
+
+- an explicit answer wins: a JSON field (``{"count": 3}``), the last answer line
+  ("... Answer: 3"), a bold number;
+- digits, with units glued on ("3kHz", "120wpm", "-3dB"), thousands ("1,200") and
+  decimal commas ("7,5");
+- English number words ("twenty-one", "one hundred and twenty", "three point five",
+  "minus five", "a single speaker");
+- "none", "zero", "no one", "nobody", "nothing" and "no" before a plural noun
+  ("no beeps") mean 0;
+- a number after "not" is not the answer ("3 beeps, not 4" -> 3; "It's not 3." -> N/A);
+- a number in parentheses restates another ("150 wpm (2.5 words per second)" -> 150);
+- ranges ("3-5", "3 to 5", "between 3 and 5") are N/A, unless the instruction asks
+  for a range ("Answer with a range such as 20-30"): then their midpoint;
+- alternatives ("three or four", "3, maybe 4") and any two different numbers are N/A.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
-from benchmark.scoring.labels import NA, Resolution, json_answer
+from benchmark.scoring.answer import explicit_segments, json_answer, json_values, prepare
+from benchmark.scoring.labels import NA, Resolution
 
-_NUMBER_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
-_SCALES = {"hundred": 100, "thousand": 1000}
-_NUMERIC = re.compile(r"(?<![\w.])[-+\u2212]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "single": 1, "dozen": 12,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_DIGITS = re.compile(r"(?<![\w.])(?:(minus|negative)\s+)?([-+\u2212]?)(\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?)(?!\d)")
+_ZERO = re.compile(
+    r"\b(?:none|nobody|nothing|no one|zero|no(?:\s+[a-z]+)?\s+(?!(?:is|was|has|does|this|thus)\b)[a-z]{2,}s)\b"
+)
+_WORD = re.compile(r"[a-z]+")
+_RANGE_GAP = re.compile(r"^\s*(?:-|\u2013|\u2014|to|and)\s*$")
+_ALTERNATIVE_GAP = re.compile(r"^\s*,?\s*(?:or|/|maybe|perhaps|possibly|or maybe|or perhaps)\s*$")
+_RANGE_FORMAT = re.compile(r"\b(?:range|interval)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+)?$")
 
 
-def _words_to_number(text: str) -> float | None:
-    """The first number written in English words ("minus twelve point five", "a hundred")."""
-    words = re.findall(r"[a-z]+", text.casefold().replace("-", " "))
-    total, current, found, sign, i = 0.0, 0.0, False, 1.0, 0
+@dataclass(frozen=True)
+class _Number:
+    value: float
+    start: int
+    end: int
+
+
+def _digit_value(sign: str, body: str) -> float | None:
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", body):
+        body = body.replace(",", "")
+    elif body.count(",") + body.count(".") > 1:
+        return None
+    try:
+        value = float(body.replace(",", "."))
+    except ValueError:
+        return None
+    return -value if sign else value
+
+
+def _digit_numbers(text: str) -> list[_Number]:
+    found = []
+    for m in _DIGITS.finditer(text):
+        value = _digit_value(m.group(1) or m.group(2).replace("+", ""), m.group(3))
+        if value is not None and math.isfinite(value):
+            found.append(_Number(value, m.start(), m.end()))
+    return found
+
+
+def _joins(current: float, value: int) -> bool:
+    """Whether a number word continues the number read so far ("twenty" + "one"), or starts a new one."""
+    return current == 0 or (value < 10 and current % 10 == 0 and current % 100 >= 20)
+
+
+def _word_numbers(text: str) -> list[_Number]:
+    """Each run of English number words, read as one number ("one hundred and twenty" -> 120)."""
+    found: list[_Number] = []
+    words = list(_WORD.finditer(text.replace("-", " ")))
+    i = 0
     while i < len(words):
-        w = words[i]
-        if w in _NUMBER_WORDS:
-            current += _NUMBER_WORDS[w]
-            found = True
-        elif w in _SCALES and (found or (i > 0 and words[i - 1] == "a")):
-            current = max(current, 1) * _SCALES[w]
-            total, current, found = total + current, 0.0, True
-        elif w in ("minus", "negative") and not found:
-            sign = -1.0
-        elif w == "point" and found and i + 1 < len(words) and words[i + 1] in _NUMBER_WORDS:
-            digits = []
-            while i + 1 < len(words) and words[i + 1] in _NUMBER_WORDS and _NUMBER_WORDS[words[i + 1]] < 10:
-                i += 1
-                digits.append(str(_NUMBER_WORDS[words[i]]))
-            return sign * (total + current + float("0." + "".join(digits)))
-        elif w in ("and", "a") or not found:
-            pass
+        start_i = i
+        total, current, seen, sign = 0.0, 0.0, False, 1.0
+        if words[i].group(0) in ("minus", "negative") and i + 1 < len(words) and words[i + 1].group(0) in _UNITS:
+            sign, i = -1.0, i + 1
+        while i < len(words):
+            w = words[i].group(0)
+            if w in _UNITS and _joins(current, _UNITS[w]):
+                current += _UNITS[w]
+            elif w in _SCALES and (seen or (i > 0 and words[i - 1].group(0) == "a")):
+                total, current = total + max(current, 1) * _SCALES[w], 0.0
+            elif w == "and" and total and not current and i + 1 < len(words) and words[i + 1].group(0) in _UNITS:
+                pass
+            elif w == "point" and seen and i + 1 < len(words) and words[i + 1].group(0) in _UNITS:
+                digits = []
+                while i + 1 < len(words) and _UNITS.get(words[i + 1].group(0), 10) < 10:
+                    i += 1
+                    digits.append(str(_UNITS[words[i].group(0)]))
+                current += float("0." + "".join(digits))
+            else:
+                break
+            seen, i = True, i + 1
+        if seen:
+            end = words[i - 1].end()
+            after_a = start_i > 0 and words[start_i - 1].group(0) == "a"
+            begin = words[start_i - 1 if after_a else start_i].start()
+            found.append(_Number(sign * (total + current), begin, end))
         else:
-            break
-        i += 1
-    return sign * (total + current) if found else None
+            i = start_i + 1
+    return found
 
 
-def parse_number(output: str) -> Resolution:
-    """Read one number from an output: digits first, then English number words; else N/A.
+def _mentions(text: str) -> list[_Number]:
+    """Every number in a prepared text, zero words included, overlaps resolved in favour of the earliest."""
+    zeros = [_Number(0.0, m.start(), m.end()) for m in _ZERO.finditer(text)]
+    candidates = sorted(zeros + _digit_numbers(text) + _word_numbers(text), key=lambda n: (n.start, -n.end))
+    kept: list[_Number] = []
+    for n in candidates:
+        if not kept or n.start >= kept[-1].end:
+            kept.append(n)
+    return kept
 
-    Two different numbers ("between 3 and 5") are ambiguous and resolve to N/A.
-    """
+
+def _outside_parentheses(text: str, numbers: list[_Number]) -> list[_Number]:
+    """Numbers outside parentheses, when there are any (a parenthesis restates or converts)."""
+    outside = [n for n in numbers if text[: n.start].count("(") <= text[: n.start].count(")")]
+    return outside or numbers
+
+
+def _read(text: str, instruction: str) -> float | None:
+    """One number from a prepared text, or None (none, several, a range, an alternative)."""
+    numbers = _outside_parentheses(text, _mentions(text))
+    for left, right in zip(numbers, numbers[1:], strict=False):
+        gap = text[left.end : right.start]
+        if _ALTERNATIVE_GAP.match(gap):
+            return None
+        if _RANGE_GAP.match(gap) and left.value != right.value:
+            if len(numbers) == 2 and _RANGE_FORMAT.search(instruction):
+                return (left.value + right.value) / 2
+            return None
+    affirmed = [n for n in numbers if not _NEGATED.search(text[: n.start])]
+    values = {n.value for n in affirmed}
+    return values.pop() if len(values) == 1 else None
+
+
+def _json_candidates(output: str) -> list[str]:
+    """The JSON answer field, or else the one JSON field that holds a number."""
+    answer = json_answer(output)
+    if answer is not None:
+        return [answer]
+    numeric = [v for v in json_values(output) if _read(prepare(v), "") is not None]
+    return numeric if len(numeric) == 1 else []
+
+
+def parse_number(output: str, *, instruction: str = "") -> Resolution:
+    """Read one number from an output (see the module rules); else N/A."""
     if not output or not output.strip():
         return NA
-    text = output.strip()
-    json_value = json_answer(text)
-    if json_value is not None:
-        text = json_value
-    values = []
-    for m in _NUMERIC.finditer(text):
-        raw = m.group(0).replace("\u2212", "-")
-        raw = raw.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", raw) else raw.replace(",", ".")
-        try:
-            values.append(float(raw))
-        except ValueError:
-            continue
-    if values:
-        if len(set(values)) > 1:
-            return NA
-        return Resolution(values[0], "number") if math.isfinite(values[0]) else NA
-    word_value = _words_to_number(text)
-    return Resolution(word_value, "number") if word_value is not None else NA
+    text = prepare(output)
+    for value in _json_candidates(output):
+        number = _read(prepare(value), instruction)
+        if number is not None:
+            return Resolution(number, "number")
+    for seg in explicit_segments(text):
+        number = _read(text[seg.start : seg.end], instruction)
+        if number is not None:
+            return Resolution(number, "number")
+    number = _read(text, instruction)
+    return Resolution(number, "number") if number is not None else NA

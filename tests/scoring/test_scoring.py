@@ -68,7 +68,7 @@ RESOLUTION = [
     ("no, not happy", EMOTION, None, "na"),
     ('{"answer": "angry"}', EMOTION, None, "na"),
     ("neither happy nor sad", EMOTION, None, "na"),
-    ("Sad? No, happy.", EMOTION, None, "na"),  # two labels affirmed
+    ("Sad? No, happy.", EMOTION, "happy", "mention"),  # a question asks; the answer follows it
     ("It is high, not low", PITCH, "high", "mention"),
     ("hyper-female", GENDER, None, "na"),  # a hyphenated word is one word
     ("She sounds english: en", LANG, "en", "mention"),
