@@ -113,7 +113,7 @@ def find_mentions(text: str, keys: dict[str, str]) -> list[Mention]:
     spans: list[tuple[int, int, str]] = []
     for form, label in keys.items():
         if form:
-            pattern = rf"(?<![\w'-]){re.escape(form)}(?![\w'-])"
+            pattern = rf"(?<![\w-])(?<!\w'){re.escape(form)}(?![\w-])(?!'\w)"
             spans += [(m.start(), m.end(), label) for m in re.finditer(pattern, text)]
     spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
     spans.sort()

@@ -27,7 +27,11 @@ def _option_label(text: str, labels: Sequence[str]) -> str | None:
     by_form = {strip_punct(label): label for label in labels}
     if words in by_form:
         return by_form[words]
-    named = [label for form, label in by_form.items() if re.search(rf"(?<![\w'-]){re.escape(form)}(?![\w'-])", words)]
+    named = [
+        label
+        for form, label in by_form.items()
+        if re.search(rf"(?<![\w-])(?<!\w'){re.escape(form)}(?![\w-])(?!'\w)", words)
+    ]
     return named[0] if len(named) == 1 else None
 
 

@@ -63,7 +63,7 @@ def score_output(
         res = resolve_label(output, labels, instruction=instruction, resolvers=resolvers)
         return ExampleScore(res.answer, res.tier, scorer(res.answer, reference).score)
     if task_type == "regression":
-        res = parse_number(output)
+        res = parse_number(output, instruction=instruction)
         value = float(regression_fill([res.answer], [float(reference)], label_range)[0])  # type: ignore[list-item]
         return ExampleScore(res.answer, res.tier, scorer(value, reference).score, value=value)
     text = output or ""
