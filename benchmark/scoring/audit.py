@@ -60,6 +60,16 @@ class ResolutionCase(BaseModel):
         return self
 
 
+def _explain(exc: ValidationError) -> str:
+    """The first problem of a bad row: the field, what is wrong, and for unknown keys the allowed ones."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "row"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message += f" (allowed keys: {', '.join(ResolutionCase.model_fields)})"
+    return f"{where}: {message}"
+
+
 def load_cases(path: Path) -> list[ResolutionCase]:
     """Read an answer set; every bad line is reported with its number and the field at fault.
 
@@ -79,10 +89,7 @@ def load_cases(path: Path) -> list[ResolutionCase]:
         except json.JSONDecodeError as exc:
             problems.append(f"{path}:{number}: not valid JSON ({exc.msg}); write one JSON object per line")
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "row"
-            fix = f" (allowed keys: {', '.join(ResolutionCase.model_fields)})" if first["type"] == "extra_forbidden" else ""
-            problems.append(f"{path}:{number}: {where}: {first['msg'].removeprefix('Value error, ')}{fix}")
+            problems.append(f"{path}:{number}: {_explain(exc)}")
     if problems:
         raise AuditFileError("\n".join(problems))
     if not cases:
