@@ -44,7 +44,8 @@ _DOUBT = re.compile(
 _CLAUSE_END = re.compile(
     r"[,;:.!?\n]|\b(?:but|however|though|although|yet|whereas|so|therefore|thus|instead|overall|hence)\b"
 )
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n+")
+# A period after a lone character ("1. low", "option B.") ends no sentence: option lists are one sentence.
+_SENTENCE_END = re.compile(r"(?<!\b\w)[.!?]+(?=\s|$)|\n+")
 _LISTING_GAP = re.compile(
     r"^\s*(?:,\s*)?(?:or|and|/|vs\.?|versus|,)\s*(?:(?:a|an|the|maybe|perhaps|possibly|either)\s+)*$"
 )

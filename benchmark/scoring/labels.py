@@ -177,25 +177,35 @@ def _rule_tiers(output: str, labels: Sequence[str], instruction: str) -> tuple[R
     whole = _whole_answer(output, labels)
     if whole is not None:
         return whole, False
+    output = _digits_as_words(output, labels)
+    whole = _whole_answer(output, labels)
+    if whole is not None:
+        return Resolution(whole.answer, "normalised"), False
     substituted = substitute_options(output, parse_options(instruction, labels))
     tier_override: Tier | None = "option" if substituted is not None else None
-    text = plain(prepare(_digits_as_words(substituted if substituted is not None else output, labels)))
+    prepared = prepare(substituted if substituted is not None else output)
+    text = plain(prepared)
     if substituted is not None and (whole := _whole_answer(substituted, labels)) is not None:
         return Resolution(whole.answer, "option"), False
     mentions = _without_determiner_no(text, find_mentions(text, {squash(label): label for label in labels}))
-    found = _read(output, text, labels, mentions)
+    found = _read(output, prepared, labels, mentions)
     if found is not None:
         return Resolution(found[0], tier_override or found[1]), False
     return None, not mentions and not has_cue(text) and substituted is None
 
 
-def _read(output: str, text: str, labels: Sequence[str], mentions: list[Mention]) -> tuple[str, Tier] | None:
-    """Explicit answer, leading yes/no, single affirmed mention, then the last sentence."""
+def _read(output: str, prepared: str, labels: Sequence[str], mentions: list[Mention]) -> tuple[str, Tier] | None:
+    """Explicit answer, leading yes/no, single affirmed mention, then the last sentence.
+
+    ``prepared`` keeps the markdown (bold answers are found in it); ``mentions`` were
+    found in its ``plain`` form, which has the same positions.
+    """
+    text = plain(prepared)
     for value in [json_answer(output)] + json_values(output):
         if value is not None and (whole := _whole_answer(value, labels)) is not None:
             return str(whole.answer), "final"
     checks: list[tuple[str | None, Tier]] = [
-        (_explicit(text, mentions), "final"),
+        (_explicit(prepared, mentions), "final"),
         (_yes_no_leading(text, labels), "leading"),
         (_single(mentions), "mention"),
         (_last_sentence(text, mentions), "final"),

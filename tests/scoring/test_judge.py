@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from helpers import ChatServer
 
 from benchmark.scoring import resolve_label
 from benchmark.scoring.judge import (
+    JUDGE_PROMPT_VERSION,
     SEMANTIC_MARGIN,
     SEMANTIC_THRESHOLD,
     EndpointError,
@@ -17,6 +19,7 @@ from benchmark.scoring.judge import (
     calibrate,
     load_calibration_rows,
     openai_chat,
+    option_orders,
     semantic_available,
 )
 
@@ -66,7 +69,7 @@ def test_judge_retries_caches_and_resolves(server: ChatServer, tmp_path: Path, m
     judge = JudgeResolver(complete, cache=cache)
     res = resolve_label("it was a woman, I think", ["female", "male"], instruction="Gender?", resolvers=[judge])
     assert (res.answer, res.tier) == ("female", "judge")
-    assert len(server.calls) == 2  # one 503, one retry
+    assert len(server.calls) == 3  # one 503 and its retry, then the call with the options swapped
     assert server.calls[-1]["auth"] == "Bearer secret"
     assert server.calls[-1]["body"]["temperature"] == 0 and server.calls[-1]["body"]["model"] == "judge-model"
     assert resolve_label("no clue", ["female", "male"], resolvers=[judge]).tier == "na"
@@ -74,6 +77,56 @@ def test_judge_retries_caches_and_resolves(server: ChatServer, tmp_path: Path, m
     again = JudgeResolver(complete, cache=cache)  # a new process reads the cache from disk
     assert again("it was a woman, I think", ["female", "male"], "Gender?") == "female"
     assert len(server.calls) == calls
+
+
+EMOTIONS = ["happy", "sad", "angry", "neutral"]
+MEANING = {"over the moon": "happy", "in tears": "sad", "fuming": "angry", "The speaker is happy.": "happy"}
+
+
+def _options(prompt: str) -> dict[str, str]:
+    """Label -> letter, as the prompt lists them."""
+    return {m.group(2): m.group(1) for m in re.finditer(r"^([A-Z])\) (.+)$", prompt, re.MULTILINE)}
+
+
+def _fair(prompt: str) -> str:
+    answer = re.search(r"^Model answer: (.*)$", prompt, re.MULTILINE).group(1)
+    label = MEANING.get(answer)
+    return f"({_options(prompt)[label]})" if label else "NONE"
+
+
+def test_option_order_is_seeded_and_swapped_on_the_second_call(tmp_path: Path) -> None:
+    with ChatServer(_fair) as server:
+        judge = JudgeResolver(openai_chat(server.url, "j"), cache=tmp_path / "c.jsonl")
+        assert judge("over the moon", EMOTIONS, "Emotion?") == "happy"
+        first, second = (_options(c["body"]["messages"][-1]["content"]) for c in server.calls)
+    assert sorted(first) == sorted(EMOTIONS)
+    assert sorted(first, key=first.get) == sorted(second, key=second.get)[::-1]
+    assert option_orders("over the moon", EMOTIONS) == option_orders("over the moon", EMOTIONS)
+    orders = {tuple(option_orders(f"answer {i}", EMOTIONS)[0]) for i in range(20)}
+    assert len(orders) > 5  # the order depends on the answer, so no label always sits first
+    assert f"(grading prompt v{JUDGE_PROMPT_VERSION})" in server.calls[0]["body"]["messages"][-1]["content"]
+    assert judge.config()["prompt_version"] == JUDGE_PROMPT_VERSION and judge.config()["seed"] == 0
+
+
+def test_a_position_biased_judge_gives_no_verdict(tmp_path: Path) -> None:
+    with ChatServer(lambda prompt: "A") as server:
+        judge = JudgeResolver(openai_chat(server.url, "j"))
+        res = resolve_label("fuming", EMOTIONS, resolvers=[judge])
+        assert res.tier == "na" and len(server.calls) == 2
+    assert judge.stats.order_disagreements == 1 and judge.stats.verdicts == 0
+
+
+def test_judge_audits_rule_readings_and_reports_agreement(tmp_path: Path) -> None:
+    with ChatServer(_fair) as server:
+        judge = JudgeResolver(openai_chat(server.url, "j"), cache=tmp_path / "c.jsonl")
+        assert resolve_label("sad", EMOTIONS, resolvers=[judge]).tier == "exact"
+        assert not server.calls  # an outright label is not audited
+        assert resolve_label("The speaker is happy.", EMOTIONS, resolvers=[judge]).tier == "mention"
+        assert resolve_label("It is angry, not sad.", EMOTIONS, resolvers=[judge]).tier == "mention"  # judge: NONE
+        assert resolve_label("in tears", EMOTIONS, resolvers=[judge]).answer == "sad"
+    stats = judge.stats
+    assert (stats.audited, stats.agreed, stats.undecided, stats.verdicts) == (2, 1, 1, 1)
+    assert "agreed with the rule tiers on 1 of 2 rule-resolved answers (50.0%)" in stats.summary()
 
 
 def test_judge_endpoint_down_is_a_clear_error() -> None:

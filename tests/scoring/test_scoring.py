@@ -74,6 +74,38 @@ RESOLUTION = [
     ("She sounds english: en", LANG, "en", "mention"),
 ]
 
+MC = "Which emotion? (A) happy (B) sad (C) neutral"
+# (raw output, labels, instruction, expected answer, expected tier): the reading rules, one row per rule.
+READING = [
+    ("(B)", EMOTION, MC, "sad", "option"),
+    ("The answer is (C).", EMOTION, MC, "neutral", "option"),
+    ("(A) sad", EMOTION, MC, None, "na"),  # the letter and the text disagree
+    ("(B)", EMOTION, "", None, "na"),  # no options listed
+    ("Options: 1. low 2. high", PITCH, "", None, "na"),
+    ("2", ["low", "high"], "Pick: 1. low 2. high", "high", "option"),
+    ("Sad at first, happy later. Answer: happy", EMOTION, "", "happy", "final"),
+    ("It could be sad. **happy**", EMOTION, "", "happy", "final"),
+    ("I weighed sad and happy. In the end: happy.", EMOTION, "", "happy", "mention"),
+    ("It is sad. No wait, it is happy.", EMOTION, "", "happy", "final"),
+    ('{"mood": "sad", "score": 2}', EMOTION, "", "sad", "final"),
+    ("Yes, there is no difference.", YESNO, "", "yes", "leading"),
+    ("No, not at all.", YESNO, "", "no", "leading"),
+    ("Yes or no? Hard to say.", YESNO, "", None, "na"),
+    ("I can't tell whether it is happy.", EMOTION, "", None, "na"),
+    ("It might be sad.", EMOTION, "", None, "na"),
+    ("Probably sad.", EMOTION, "", "sad", "mention"),
+    ("It is 'sad'.", EMOTION, "", "sad", "mention"),
+    ("Between happy and sad, I'd say sad.", EMOTION, "", "sad", "mention"),
+    ("7", ["six", "seven"], "", "seven", "normalised"),
+    ("Nope.", YESNO, "", "no", "normalised"),
+]
+
+
+@pytest.mark.parametrize(("output", "labels", "instruction", "answer", "tier"), READING)
+def test_reading_rules(output, labels, instruction, answer, tier) -> None:
+    res = resolve_label(output, labels, instruction=instruction)
+    assert (res.answer, res.tier) == (answer, tier)
+
 
 @pytest.mark.parametrize(
     ("output", "labels", "answer", "tier"), RESOLUTION, ids=[f"{i}:{r[0][:20]}" for i, r in enumerate(RESOLUTION)]
@@ -126,6 +158,23 @@ NUMBERS = [
     ("many", None),
     ("nan", None),
     ("\u22123", -3.0),
+    ("three or four", None),
+    ("3 or 4", None),
+    ("3-5", None),
+    ("None.", 0.0),
+    ("No one.", 0.0),
+    ("There are no beeps.", 0.0),
+    ("No idea.", None),
+    ("3kHz", 3.0),
+    ("120wpm", 120.0),
+    ('{"count": 3}', 3.0),
+    ('{"count": 3, "other": 4}', None),
+    ("one, two, three. Answer: 3", 3.0),
+    ("3, not 4", 3.0),
+    ("not 4", None),
+    ("150 wpm (2.5 per second)", 150.0),
+    ("one hundred and twenty", 120.0),
+    ("a single speaker", 1.0),
 ]
 
 
@@ -133,6 +182,19 @@ NUMBERS = [
 def test_parse_number(output, value) -> None:
     res = parse_number(output)
     assert res.answer == value and (res.tier == "na") == (value is None)
+
+
+@pytest.mark.parametrize(
+    ("output", "instruction", "value"),
+    [
+        ("20-30", "Give the age as a range, e.g. 20-30.", 25.0),
+        ("between 30 and 40", "Answer with a range.", 35.0),
+        ("20-30", "How old is the speaker?", None),
+        ("30 or 40", "Answer with a range.", None),
+    ],
+)
+def test_ranges_read_only_when_the_instruction_asks_for_one(output, instruction, value) -> None:
+    assert parse_number(output, instruction=instruction).answer == value
 
 
 def test_wer_of_empty_hypothesis_is_one_per_reference_word() -> None:
