@@ -1,12 +1,16 @@
 """Raw output -> number. Pure functions over strings and numbers; nothing here reads a task folder.
 
 - ``text``: normalisation shared by resolution and WER/CER;
+- ``answer``: how a careful grader reads an answer (negation and doubt scope, questions, lists,
+  explicit final answers), shared by ``labels`` and ``numbers``;
+- ``options``: option letters and numbers listed in a multiple-choice instruction;
 - ``labels`` and ``numbers``: resolution tiers that read a free-form answer as a label or a number;
+- ``audit``: agreement of the resolver with expected readings on an answer set (``bench resolve-report``);
 - ``metrics``: the metric registry (each metric declared once);
 - ``score``: one output -> ``ExampleScore``;
 - ``aggregate``: bootstrap intervals and the normalised score;
 - ``chance``: the majority baseline's answer;
-- ``judge``: the optional semantic and LLM-judge tiers.
+- ``judge``: the optional semantic and LLM-judge tiers (seeded, order-swapped, cached; agreement counted).
 """
 
 from benchmark.scoring.aggregate import (
@@ -17,7 +21,16 @@ from benchmark.scoring.aggregate import (
     normalised_scores,
 )
 from benchmark.scoring.chance import majority_answer
-from benchmark.scoring.labels import NA, TIERS, LabelResolver, Resolution, Tier, mentioned_label, resolve_label
+from benchmark.scoring.labels import (
+    NA,
+    TIERS,
+    LabelResolver,
+    Resolution,
+    RuleAuditor,
+    Tier,
+    mentioned_label,
+    resolve_label,
+)
 from benchmark.scoring.metrics import (
     METRICS,
     TASK_TYPES,
@@ -50,6 +63,7 @@ __all__ = [
     "Metric",
     "PerExample",
     "Resolution",
+    "RuleAuditor",
     "ScoredSet",
     "TaskType",
     "Tier",
