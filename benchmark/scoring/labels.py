@@ -110,6 +110,8 @@ def _whole_answer(output: str, labels: Sequence[str]) -> Resolution | None:
     by_squash = {squash(label): label for label in labels}
     if squash(output) in by_squash:
         return Resolution(by_squash[squash(output)], "exact")
+    if output.rstrip().endswith("?"):
+        return None  # "female?" asks back; it does not answer
     by_norm = {strip_punct(label): label for label in labels}
     for form in _normalised_candidates(output):
         if form in by_norm:

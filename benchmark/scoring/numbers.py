@@ -11,7 +11,8 @@ Rules, each with an example:
 - "none", "zero", "no one", "nobody", "nothing" and "no" before a plural noun
   ("no beeps") mean 0;
 - a number after "not" is not the answer ("3 beeps, not 4" -> 3; "It's not 3." -> N/A);
-- a number in parentheses restates another ("150 wpm (2.5 words per second)" -> 150);
+- a number in parentheses restates another ("150 wpm (2.5 words per second)" -> 150), and one in a
+  compound adjective describes ("3 beeps in a 2-second clip" -> 3); a hedging parenthesis stays ("3 (maybe 4)");
 - ranges ("3-5", "3 to 5", "between 3 and 5") are N/A, unless the instruction asks
   for a range ("Answer with a range such as 20-30"): then their midpoint;
 - alternatives ("three or four", "3, maybe 4") and any two different numbers are N/A.
@@ -23,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from benchmark.scoring.answer import explicit_segments, json_answer, json_values, prepare
+from benchmark.scoring.answer import Segment, explicit_segments, json_answer, json_values, prepare
 from benchmark.scoring.labels import NA, Resolution
 
 _UNITS = {
@@ -41,6 +42,7 @@ _WORD = re.compile(r"[a-z]+")
 _RANGE_GAP = re.compile(r"^\s*(?:-|\u2013|\u2014|to|and)\s*$")
 _ALTERNATIVE_GAP = re.compile(r"^\s*,?\s*(?:or|/|maybe|perhaps|possibly|or maybe|or perhaps)\s*$")
 _RANGE_FORMAT = re.compile(r"\b(?:range|interval)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(?:or|maybe|perhaps|possibly|might|could|about)\b")
 _NEGATED = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+)?$")
 
 
@@ -125,15 +127,27 @@ def _mentions(text: str) -> list[_Number]:
     return kept
 
 
-def _outside_parentheses(text: str, numbers: list[_Number]) -> list[_Number]:
-    """Numbers outside parentheses, when there are any (a parenthesis restates or converts)."""
-    outside = [n for n in numbers if text[: n.start].count("(") <= text[: n.start].count(")")]
-    return outside or numbers
+def _asides_dropped(text: str, numbers: list[_Number]) -> list[_Number]:
+    """Numbers that state the answer, when others restate or describe.
+
+    A parenthesis that restates ("150 wpm (2.5 words per second)") and a number in
+    a compound adjective ("a 2-second clip") are dropped when other numbers remain;
+    a parenthesis that hedges ("3 (maybe 4)") is kept, so the answer stays ambiguous.
+    """
+    kept = []
+    for n in numbers:
+        opened = text.rfind("(", 0, n.start)
+        inside = opened > text.rfind(")", 0, n.start)
+        hedged = inside and _HEDGE.search(text[opened : n.start])
+        compound = re.match(r"-[a-z]", text[n.end : n.end + 2])
+        if not ((inside and not hedged) or compound):
+            kept.append(n)
+    return kept or numbers
 
 
 def _read(text: str, instruction: str) -> float | None:
     """One number from a prepared text, or None (none, several, a range, an alternative)."""
-    numbers = _outside_parentheses(text, _mentions(text))
+    numbers = _asides_dropped(text, _mentions(text))
     for left, right in zip(numbers, numbers[1:], strict=False):
         gap = text[left.end : right.start]
         if _ALTERNATIVE_GAP.match(gap):
@@ -156,6 +170,13 @@ def _json_candidates(output: str) -> list[str]:
     return numeric if len(numeric) == 1 else []
 
 
+def _numeric_segments(text: str, instruction: str) -> list[Segment]:
+    """Answer lines, last first; bold spans only when every bold number agrees ("**3** or **4**" is no answer)."""
+    segments = explicit_segments(text)
+    bold = {_read(text[s.start : s.end], instruction) for s in segments if s.kind == "bold"} - {None}
+    return [s for s in segments if s.kind == "marker" or len(bold) == 1]
+
+
 def parse_number(output: str, *, instruction: str = "") -> Resolution:
     """Read one number from an output (see the module rules); else N/A."""
     if not output or not output.strip():
@@ -165,7 +186,7 @@ def parse_number(output: str, *, instruction: str = "") -> Resolution:
         number = _read(prepare(value), instruction)
         if number is not None:
             return Resolution(number, "number")
-    for seg in explicit_segments(text):
+    for seg in _numeric_segments(text, instruction):
         number = _read(text[seg.start : seg.end], instruction)
         if number is not None:
             return Resolution(number, "number")

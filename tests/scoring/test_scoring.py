@@ -98,6 +98,7 @@ READING = [
     ("Between happy and sad, I'd say sad.", EMOTION, "", "sad", "mention"),
     ("7", ["six", "seven"], "", "seven", "normalised"),
     ("Nope.", YESNO, "", "no", "normalised"),
+    ("female?", GENDER, "", None, "na"),  # asks back
 ]
 
 
@@ -175,6 +176,10 @@ NUMBERS = [
     ("150 wpm (2.5 per second)", 150.0),
     ("one hundred and twenty", 120.0),
     ("a single speaker", 1.0),
+    ("3 beeps (maybe 4)", None),
+    ("3 beeps in this 2-second clip", 3.0),
+    ("I hear **3** beeps, or maybe **4**", None),
+    ("**4**", 4.0),
 ]
 
 
