@@ -135,11 +135,6 @@ def _mark_listed(text: str, mentions: list[Mention]) -> list[Mention]:
     ]
 
 
-def sentence_of(text: str, pos: int) -> tuple[int, int]:
-    """Start and end of the sentence holding position ``pos``."""
-    return _sentence_bounds(text, pos)
-
-
 def has_cue(text: str) -> bool:
     """Whether a ``plain`` text holds any negation or doubt cue, or asks a question."""
     return bool(_NEGATION.search(text) or _DOUBT.search(text) or "?" in text)

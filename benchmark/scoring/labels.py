@@ -212,8 +212,6 @@ def _read(output: str, prepared: str, labels: Sequence[str], mentions: list[Ment
         (_single(mentions), "mention"),
         (_last_sentence(text, mentions), "final"),
     ]
-    if not any(m.status == "affirmed" for m in mentions):
-        checks = checks[:2]
     for label, tier in checks:
         if label is not None:
             return label, tier
