@@ -46,8 +46,10 @@ _CLAUSE_END = re.compile(
 )
 # A period after a lone character ("1. low", "option B.") ends no sentence: option lists are one sentence.
 _SENTENCE_END = re.compile(r"(?<!\b\w)[.!?]+(?=\s|$)|\n+")
+# Between two listed labels: a separator, possibly after other short list items ("A, set an alarm, and B").
 _LISTING_GAP = re.compile(
-    r"^\s*(?:,\s*)?(?:or|and|/|vs\.?|versus|,)\s*(?:(?:a|an|the|maybe|perhaps|possibly|either)\s+)*$"
+    r"^\s*(?:,\s*(?:(?:and|or)\s+)?[\w'-]+(?:\s+[\w'-]+){0,3}\s*)*(?:,\s*)?(?:or|and|/|vs\.?|versus|,)\s*"
+    r"(?:(?:a|an|the|maybe|perhaps|possibly|either)\s+)*$"
 )
 _MARKDOWN = re.compile(r"[*_`\"#>]")
 

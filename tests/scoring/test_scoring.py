@@ -99,6 +99,7 @@ READING = [
     ("7", ["six", "seven"], "", "seven", "normalised"),
     ("Nope.", YESNO, "", "no", "normalised"),
     ("female?", GENDER, "", None, "na"),  # asks back
+    ("The intent is to play music, set an alarm, and get weather or call.", INTENT, "", None, "na"),  # a list
 ]
 
 
