@@ -17,7 +17,8 @@ Scope rules, each with an example:
   whereas, so, therefore, thus, instead, overall;
 - a sentence that ends in "?" asks, it does not answer ("Happy or sad? Sad.");
 - labels joined by or / and / a comma / between ... and are listed, not chosen
-  ("male or female");
+  ("male or female"), and so is a label repeated in the clause of a list; a label
+  affirmed in a later clause is chosen ("Between male and female, I'd say female.");
 - idioms that only look negative are neutralised first ("no doubt", "without a doubt").
 """
 
@@ -42,7 +43,7 @@ _DOUBT = re.compile(
     r"|(?:might|could|may)(?: well)?(?: also)? be|hard to (?:tell|say)|difficult to (?:tell|say))\b"
 )
 _CLAUSE_END = re.compile(
-    r"[,;:.!?\n]|\b(?:but|however|though|although|yet|whereas|so|therefore|thus|instead|overall|hence)\b"
+    r"[,;:.!?\n\u2014]|\b(?:but|however|though|although|yet|whereas|so|therefore|thus|instead|overall|hence)\b"
 )
 # A period after a lone character ("1. low", "option B.") ends no sentence: option lists are one sentence.
 _SENTENCE_END = re.compile(r"(?<!\b\w)[.!?]+(?=\s|$)|\n+")
@@ -131,8 +132,12 @@ def _mark_listed(text: str, mentions: list[Mention]) -> list[Mention]:
         both_affirmed = left.status == right.status == "affirmed"
         if both_affirmed and left.key != right.key and _LISTING_GAP.match(text[left.end : right.start]):
             listed.update((i, i + 1))
+    # A label repeated in the clause of a list is part of it ("play music, or weather the weather").
+    list_clauses = {_clause_start(text, mentions[i].start) for i in listed}
     return [
-        Mention(m.key, m.start, m.end, "listed") if i in listed else m
+        Mention(m.key, m.start, m.end, "listed")
+        if i in listed or (m.status == "affirmed" and _clause_start(text, m.start) in list_clauses)
+        else m
         for i, m in enumerate(mentions)
     ]
 

@@ -100,6 +100,8 @@ READING = [
     ("Nope.", YESNO, "", "no", "normalised"),
     ("female?", GENDER, "", None, "na"),  # asks back
     ("The intent is to play music, set an alarm, and get weather or call.", INTENT, "", None, "na"),  # a list
+    ("It is to play music, set an alarm, and weather the weather.", ["play music", "weather", "call"], "", None, "na"),
+    ("Happy, sad or neutral \u2014 I'd go with neutral.", EMOTION, "", "neutral", "mention"),
 ]
 
 
