@@ -258,19 +258,12 @@ JudgeKeyEnv = Annotated[str, typer.Option("--judge-key-env", help="Environment v
 def _resolvers(
     semantic: bool, judge_url: str | None, judge_model: str, key_env: str, cache: Path
 ) -> list[LabelResolver]:
-    from benchmark.scoring.judge import JudgeResolver, ResolverUnavailable, SemanticResolver, openai_chat
+    from benchmark.scoring.judge import ResolverUnavailable, build_resolvers
 
-    resolvers: list[LabelResolver] = []
     try:
-        if semantic:
-            resolvers.append(SemanticResolver())
+        return build_resolvers(semantic, judge_url, judge_model, key_env, cache)
     except ResolverUnavailable as exc:
         raise _fail(str(exc), code=2) from None
-    if judge_url:
-        settings: dict[str, object] = {"url": judge_url, "model": judge_model}
-        chat = openai_chat(judge_url, judge_model, api_key_env=key_env)
-        resolvers.append(JudgeResolver(chat, cache=cache, settings=settings))
-    return resolvers
 
 
 SubmissionsRoot = Annotated[Path, typer.Option("--out", help="Folder holding submissions.")]
@@ -399,16 +392,12 @@ def score(
 
 @app.command("resolve-report")
 def resolve_report(
-    path: Annotated[
-        Path | None, typer.Argument(help="A JSONL answer set (default: the shipped resolution set).")
-    ] = None,
+    path: Annotated[Path | None, typer.Argument(help="A JSONL answer set (default: the shipped set).")] = None,
     semantic: Semantic = True,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
-    judge_cache: Annotated[Path, typer.Option(help="Where the judge's replies are cached.")] = Path(
-        ".cache/judge-cache.jsonl"
-    ),
+    judge_cache: Annotated[Path, typer.Option(help="The judge's reply cache.")] = Path(".cache/judge-cache.jsonl"),
     show: Annotated[bool, typer.Option("--show", help="Also list every answer read differently.")] = False,
     min_agreement: Annotated[float, typer.Option(help="Exit 1 below this agreement (0-1).")] = 0.0,
     max_wrong: Annotated[float, typer.Option(help="Exit 1 above this wrong-commit rate (0-1).")] = 1.0,
@@ -428,10 +417,8 @@ def resolve_report(
 
 
 def _judge_summary(resolvers: list[LabelResolver]) -> None:
-    for resolver in resolvers:
-        stats = getattr(resolver, "stats", None)
-        if stats is not None:
-            typer.echo(stats.summary(), err=True)
+    for line in (r.stats.summary() for r in resolvers if hasattr(r, "stats")):
+        typer.echo(line, err=True)
 
 
 @app.command()

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.endpoint import ChatEndpoint, EndpointError
-from benchmark.scoring.labels import Tier, resolve_label
+from benchmark.scoring.labels import LabelResolver, Tier, resolve_label
 
 __all__ = ["EndpointError", "JudgeResolver", "JudgeStats", "SemanticResolver", "openai_chat", "option_orders"]
 
@@ -279,6 +279,22 @@ def _read_reply(reply: str, order: Sequence[str]) -> str | None:
         return order[_LETTERS.index(letter.group(1))]
     res = resolve_label(reply, order)
     return res.answer if isinstance(res.answer, str) and res.tier in ("exact", "normalised") else None
+
+
+def build_resolvers(
+    semantic: bool, judge_url: str | None, judge_model: str, key_env: str, cache: Path
+) -> list[LabelResolver]:
+    """The optional tiers a run asked for: the semantic tier, then the judge behind ``judge_url``.
+
+    Raises:
+        ResolverUnavailable: the semantic tier was asked for and its packages are missing.
+    """
+    resolvers: list[LabelResolver] = [SemanticResolver()] if semantic else []
+    if judge_url:
+        settings: dict[str, object] = {"url": judge_url, "model": judge_model}
+        chat = openai_chat(judge_url, judge_model, api_key_env=key_env)
+        resolvers.append(JudgeResolver(chat, cache=cache, settings=settings))
+    return resolvers
 
 
 def openai_chat(base_url: str, model: str, **options: Any) -> Callable[[str], str]:
