@@ -24,6 +24,7 @@ Scope rules, each with an example:
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import unicodedata
@@ -78,29 +79,31 @@ class Mention:
     status: Status
 
 
-def _clause_start(text: str, pos: int) -> int:
-    last = 0
-    for m in _CLAUSE_END.finditer(text, 0, pos):
-        last = m.end()
-    return last
+class _Layout:
+    """Where the clauses and sentences of a text end, found once (answers can be long)."""
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        self.clause_ends = [m.end() for m in _CLAUSE_END.finditer(text)]
+        self.sentence_ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+
+    def clause_start(self, pos: int) -> int:
+        i = bisect.bisect_right(self.clause_ends, pos)
+        return self.clause_ends[i - 1] if i else 0
+
+    def sentence(self, pos: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.sentence_ends, pos)
+        start = self.sentence_ends[i - 1] if i else 0
+        return start, self.sentence_ends[i] if i < len(self.sentence_ends) else self.length
 
 
-def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.end() <= pos:
-            start = m.end()
-        elif m.start() >= pos:
-            return start, m.end()
-    return start, len(text)
-
-
-def scope_status(text: str, start: int) -> Status:
+def scope_status(text: str, start: int, layout: _Layout | None = None) -> Status:
     """How the clause around position ``start`` of a ``plain`` text uses what stands there."""
-    s_start, s_end = _sentence_bounds(text, start)
+    layout = layout or _Layout(text)
+    s_start, s_end = layout.sentence(start)
     if text[s_start:s_end].rstrip().endswith("?"):
         return "question"
-    before = text[_clause_start(text, start) : start]
+    before = text[layout.clause_start(start) : start]
     if _NEGATION.search(before):
         return "negated"
     if _DOUBT.search(before):
@@ -121,11 +124,12 @@ def find_mentions(text: str, keys: dict[str, str]) -> list[Mention]:
             spans += [(m.start(), m.end(), label) for m in re.finditer(pattern, text)]
     spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
     spans.sort()
-    mentions = [Mention(label, a, b, scope_status(text, a)) for a, b, label in spans]
-    return _mark_listed(text, mentions)
+    layout = _Layout(text)
+    mentions = [Mention(label, a, b, scope_status(text, a, layout)) for a, b, label in spans]
+    return _mark_listed(text, mentions, layout)
 
 
-def _mark_listed(text: str, mentions: list[Mention]) -> list[Mention]:
+def _mark_listed(text: str, mentions: list[Mention], layout: _Layout) -> list[Mention]:
     listed: set[int] = set()
     for i in range(len(mentions) - 1):
         left, right = mentions[i], mentions[i + 1]
@@ -133,10 +137,10 @@ def _mark_listed(text: str, mentions: list[Mention]) -> list[Mention]:
         if both_affirmed and left.key != right.key and _LISTING_GAP.match(text[left.end : right.start]):
             listed.update((i, i + 1))
     # A label repeated in the clause of a list is part of it ("play music, or weather the weather").
-    list_clauses = {_clause_start(text, mentions[i].start) for i in listed}
+    list_clauses = {layout.clause_start(mentions[i].start) for i in listed}
     return [
         Mention(m.key, m.start, m.end, "listed")
-        if i in listed or (m.status == "affirmed" and _clause_start(text, m.start) in list_clauses)
+        if i in listed or (m.status == "affirmed" and layout.clause_start(m.start) in list_clauses)
         else m
         for i, m in enumerate(mentions)
     ]

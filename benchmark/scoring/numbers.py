@@ -156,7 +156,7 @@ def _read(text: str, instruction: str) -> float | None:
             if len(numbers) == 2 and _RANGE_FORMAT.search(instruction):
                 return (left.value + right.value) / 2
             return None
-    affirmed = [n for n in numbers if not _NEGATED.search(text[: n.start])]
+    affirmed = [n for n in numbers if not _NEGATED.search(text[max(0, n.start - 40) : n.start])]
     values = {n.value for n in affirmed}
     return values.pop() if len(values) == 1 else None
 
