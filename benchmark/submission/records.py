@@ -50,7 +50,8 @@ class Record(BaseModel):
     answer: str | float | None = None
     """Resolved answer (label, number or text); None is N/A."""
     tier: str
-    """Resolution tier that decided (exact, normalised, mention, semantic, judge, number, text, na)."""
+    """Resolution tier that decided: exact, normalised, option, final, leading, mention, semantic, judge
+    (labels), number (regression), text (generation), na."""
     score: float
     """Per-example score (see ``benchmark.scoring.ExampleScore``)."""
     errors: int | None = None
