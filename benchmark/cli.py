@@ -286,6 +286,12 @@ def run(
         str | None, typer.Option(help="auto (a GPU when there is one), cpu, cuda or cuda:N (torch adapters).")
     ] = None,
     dtype: Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (torch adapters).")] = None,
+    ray: Annotated[
+        str | None, typer.Option("--ray", help="Run on Ray workers: local, auto, ray://HOST:PORT or HOST:PORT.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Ray workers (default: one per GPU, or one per 2 CPUs without GPUs).")
+    ] = None,
     semantic: Semantic = True,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
@@ -303,8 +309,11 @@ def run(
     from benchmark.endpoint import EndpointError
     from benchmark.runner import RunError, RunRequest
     from benchmark.runner import run as run_model
+    from benchmark.scaleout.options import RayOptions
     from benchmark.submission.card import submission_name
 
+    if workers is not None and not ray:
+        raise _fail("--workers sets the number of Ray workers: pass --ray too (e.g. --ray local)", code=2)
     selectors = [s for item in tasks or [] for s in item.split(",") if s]
     cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
     args = _parse_model_args(model_arg)
@@ -323,6 +332,7 @@ def run(
         resolvers=resolvers,
         control=control,
         instructions=instructions,
+        ray=RayOptions(ray, workers) if ray else None,
     )
     try:
         result = run_model(request, progress=_progress_bar)
@@ -341,6 +351,12 @@ def run(
         typer.echo(
             f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  "
             f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
+        )
+    for w in result.workers:
+        typer.echo(
+            f"worker {w.index} on {w.node}{' GPU ' + w.gpus if w.gpus else ''}: {w.examples} examples, "
+            f"model {w.model_seconds:.2f}s, utilisation {w.utilisation:.0%}{' (died)' if w.died else ''}",
+            err=True,
         )
     if not dry_run:
         _judge_summary(resolvers)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import __version__
-from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.adapters.base import Adapter, AdapterError
 from benchmark.adapters.registry import SpecError, build_adapter
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
+from benchmark.scaleout.batch import predict_batch, to_records
+from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
+from benchmark.scaleout.options import RayOptions, ScaleOutError, require_ray, take_ray_args
+from benchmark.scaleout.shards import merge_shards
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.metrics import scored_set
 from benchmark.submission.card import (
@@ -42,7 +45,7 @@ from benchmark.submission.records import (
     set_aside,
     write_records_atomic,
 )
-from benchmark.submission.scorer import make_record, rescored, scorer_for
+from benchmark.submission.scorer import rescored, scorer_for
 from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task, TaskLoadError, load_task
@@ -164,29 +167,8 @@ def run_task(
     adapter.fit(task.train_split())
     score = scorer_for(task, resolvers)
     for batch in batches(plan.pending, batch_size):
-        queries = [
-            Query(
-                id=e.id,
-                instruction=task.instruction_for(e),
-                audio=variant.audio(task, e) if adapter.needs_audio else (),
-            )
-            for e in batch
-        ]
-        start = time.perf_counter()
-        outputs = adapter.predict(task.card, queries)
-        per_example = (time.perf_counter() - start) / len(batch)
-        if len(outputs) != len(batch) or not all(isinstance(o, str) for o in outputs):
-            raise RunError(
-                f"the adapter returned {len(outputs)} outputs for {len(batch)} queries of {task.key} "
-                "(it must return one string per query)"
-            )
-        append_records(
-            plan.run_file,
-            [
-                make_record(task, e, o, score(e, o), per_example, variant.instruction_index(task, e))
-                for e, o in zip(batch, outputs, strict=True)
-            ],
-        )
+        outputs = predict_batch(adapter, task, batch, variant)
+        append_records(plan.run_file, to_records(task, batch, outputs, score, variant))
         on_batch(len(batch))
 
 
@@ -240,6 +222,8 @@ class RunRequest:
     """``silence`` or ``shuffled``: run the audio-reliance control instead (its own submission)."""
     instructions: str | int | None = None
     """``all`` or N: run every test example under all (or N seeded) instructions (its own submission)."""
+    ray: RayOptions | None = None
+    """Run on Ray workers (``--ray``) instead of in this process."""
 
 
 @dataclass
@@ -249,6 +233,8 @@ class RunResult:
     submission: Path
     plans: list[TaskPlan]
     summaries: list[TaskSummary] = field(default_factory=list)
+    workers: list[WorkerSummary] = field(default_factory=list)
+    """Per-worker figures of a distributed run (empty for a local run)."""
 
 
 def check_request(request: RunRequest) -> Adapter:
@@ -263,6 +249,12 @@ def check_request(request: RunRequest) -> Adapter:
         raise RunError("--limit must be at least 1")
     if request.name is not None and not re.match(SUBMISSION_NAME, request.name):
         raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
+    if request.ray is not None:
+        try:
+            require_ray()
+            request.args, request.ray = take_ray_args(request.args, request.ray)
+        except ScaleOutError as exc:
+            raise RunError(str(exc)) from exc
     if request.adapter is not None:
         return request.adapter
     try:
@@ -312,6 +304,8 @@ def execute(
     Raises:
         RunError: the adapter failed; records written so far stay on disk.
     """
+    if request.ray is not None:
+        return execute_distributed(adapter, request, request.ray, result, progress)
     runnable = [p for p in result.plans if p.skip is None]
     total = sum(len(p.pending) for p in runnable)
     on_batch = progress(total) if progress else (lambda n: None)
@@ -338,6 +332,45 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 
 
+def execute_distributed(
+    adapter: Adapter,
+    request: RunRequest,
+    options: RayOptions,
+    result: RunResult,
+    progress: Callable[[int], Callable[[int], None]] | None,
+) -> None:
+    """Fold in shards a killed run left, then run what is pending on Ray workers (``--ray``).
+
+    Raises:
+        RunError: the cluster, a worker or a unit failed; finished units are merged and kept.
+    """
+    runnable = [p for p in result.plans if p.skip is None]
+    for plan in runnable:
+        if merge_shards(plan.task, plan.run_file):
+            done = {r.id for r in read_records(plan.run_file)}
+            plan.pending = [e for e in plan.pending if e.id not in done]
+        if plan.pending:
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+    distributed = DistributedRequest(
+        source=adapter_source(request.spec, request.args, request.adapter),
+        works=runnable,
+        options=options,
+        batch_size=request.batch_size,
+        whole_tasks=adapter.needs_train,
+        device=request.args.get("device"),
+        resolvers=request.resolvers,
+    )
+    total = sum(len(p.pending) for p in runnable)
+    try:
+        outcome = run_distributed(distributed, progress(total) if progress else (lambda n: None))
+    except ScaleOutError as exc:
+        raise RunError(f"{request.spec}: {exc}") from exc
+    result.workers = outcome.workers
+    for plan in runnable:
+        write_layer_weights(result.submission, plan.task.key, outcome.layer_weights.get(plan.task.key))
+        result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+
+
 def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:
     return make_header(
         harness_version=__version__,
@@ -352,12 +385,16 @@ def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:
 
 def save_layer_weights(submission: Path, task: Task, adapter: Adapter) -> None:
     """Write the adapter's learned layer weights for ``task`` next to its records, if it has any."""
-    weights = adapter.layer_weights(task.card)
+    write_layer_weights(submission, task.key, adapter.layer_weights(task.card))
+
+
+def write_layer_weights(submission: Path, key: str, weights: list[float] | None) -> None:
+    """Write a task's learned layer weights next to its records (nothing when there are none)."""
     if weights is not None:
-        path = submission / "layers" / f"{task.key}.json"
+        path = submission / "layers" / f"{key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
-            json.dumps({"task": task.key, "upstream_layers": len(weights), "weights": weights}) + "\n", encoding="utf-8"
+            json.dumps({"task": key, "upstream_layers": len(weights), "weights": weights}) + "\n", encoding="utf-8"
         )
 
 

@@ -23,6 +23,7 @@ LAYERS = {
     "suite": 3,
     "report": 4,
     "controls": 4,
+    "scaleout": 4,
     "runner": 5,
     "validate": 5,
     "cli": 6,

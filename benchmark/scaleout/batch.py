@@ -1,0 +1,76 @@
+"""One batch of examples through an adapter: the step shared by the local runner and the Ray workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.submission.records import Record
+from benchmark.submission.scorer import Scorer, make_record
+from benchmark.task.card import Example
+from benchmark.task.folder import Task
+
+
+class Variant(Protocol):
+    """What a run changes about each example (``benchmark.controls.Variant``; the plain run changes nothing)."""
+
+    def audio(self, task: Task, example: Example) -> list[np.ndarray]:
+        """The clips the model hears for ``example``."""
+        ...
+
+    def instruction_index(self, task: Task, example: Example) -> int | None:
+        """The card instruction the example runs under (``--instructions`` runs), else None."""
+        ...
+
+
+@dataclass(frozen=True)
+class Output:
+    """One raw answer and the model time it took."""
+
+    id: str
+    """Example id."""
+    text: str
+    """The adapter's raw output."""
+    seconds: float
+    """Model time: the batch's ``predict`` time divided by the batch size."""
+
+
+def queries_for(adapter: Adapter, task: Task, batch: Sequence[Example], variant: Variant) -> list[Query]:
+    """What the model sees of each example (audio decoded only for adapters that listen)."""
+    return [
+        Query(id=e.id, instruction=task.instruction_for(e), audio=variant.audio(task, e) if adapter.needs_audio else ())
+        for e in batch
+    ]
+
+
+def predict_batch(adapter: Adapter, task: Task, batch: Sequence[Example], variant: Variant) -> list[Output]:
+    """Predict one batch and time it.
+
+    Raises:
+        AdapterError: the adapter failed, or did not return one string per query.
+    """
+    queries = queries_for(adapter, task, batch, variant)
+    start = time.perf_counter()
+    outputs = adapter.predict(task.card, queries)
+    per_example = (time.perf_counter() - start) / len(batch)
+    if len(outputs) != len(batch) or not all(isinstance(o, str) for o in outputs):
+        raise AdapterError(
+            f"the adapter returned {len(outputs)} outputs for {len(batch)} queries of {task.key} "
+            "(it must return one string per query)"
+        )
+    return [Output(e.id, o, per_example) for e, o in zip(batch, outputs, strict=True)]
+
+
+def to_records(
+    task: Task, batch: Sequence[Example], outputs: Sequence[Output], score: Scorer, variant: Variant
+) -> list[Record]:
+    """Score each output against its example: the records a run file holds."""
+    return [
+        make_record(task, e, o.text, score(e, o.text), o.seconds, variant.instruction_index(task, e))
+        for e, o in zip(batch, outputs, strict=True)
+    ]

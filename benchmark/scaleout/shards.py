@@ -1,0 +1,79 @@
+"""Shards: one file of records per finished work unit, merged into the run file in example order.
+
+::
+
+    runs/<Task>@<version>.jsonl                       the run file every command reads
+    runs/.shards/<Task>@<version>/<position>.jsonl    one finished unit, written in one rename
+
+A shard is complete or absent (written to a temporary name, fsynced, renamed), so
+a driver killed at any moment leaves only whole units behind. Merging keeps the
+run file's records, adds the shards' records of examples not yet there, writes
+the result in the task's example order in one rename, then removes the merged
+shards. Records of another task hash are never merged and never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmark.submission.records import Record, read_records, write_records_atomic
+from benchmark.task.folder import Task
+
+
+def shard_dir(run_file: Path) -> Path:
+    """Where the shards of one run file live."""
+    return run_file.parent / ".shards" / run_file.name.removesuffix(".jsonl")
+
+
+def write_shard(run_file: Path, position: int, records: Sequence[Record]) -> Path:
+    """Write one unit's records as a shard named by the position of its first example (atomic)."""
+    folder = shard_dir(run_file)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{position:08d}.jsonl"
+    write_records_atomic(path, records)
+    return path
+
+
+def merge_shards(task: Task, run_file: Path) -> int:
+    """Fold finished shards into the run file, in example order; returns how many records were added.
+
+    A shard whose records carry another task hash stays where it is (it is not this
+    task's revision); every merged shard is removed after the run file is replaced.
+    """
+    folder = shard_dir(run_file)
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not paths:
+        return 0
+    records = read_records(run_file, repair=True)
+    before = len(records)
+    seen = {r.id for r in records}
+    merged = []
+    for path in paths:
+        shard = read_records(path)
+        if any(r.task_hash != task.content_hash for r in shard):
+            continue
+        records += [r for r in shard if r.id not in seen]
+        seen.update(r.id for r in shard)
+        merged.append(path)
+    if merged:
+        write_records_atomic(run_file, in_example_order(task, records))
+        for path in merged:
+            path.unlink()
+    _remove_empty(folder)
+    return len(records) - before
+
+
+def in_example_order(task: Task, records: Sequence[Record]) -> list[Record]:
+    """Records sorted by their example's position in the task (records of unknown ids last, as they were)."""
+    position = {e.id: i for i, e in enumerate(task.examples)}
+    return sorted(records, key=lambda r: position.get(r.id, len(position)))
+
+
+def _remove_empty(folder: Path) -> None:
+    for path in (folder, folder.parent):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
