@@ -7,7 +7,7 @@ that need them, so ``bench --help`` stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,6 +17,7 @@ import typer
 from benchmark import __version__
 
 if TYPE_CHECKING:
+    from benchmark.scaleout.driver import WorkerSummary
     from benchmark.scoring.labels import LabelResolver
 
 app = typer.Typer(
@@ -352,15 +353,19 @@ def run(
             f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  "
             f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
         )
-    for w in result.workers:
+    _echo_workers(result.workers)
+    if not dry_run:
+        _judge_summary(resolvers)
+        typer.echo(f"records under {result.submission / 'runs'}", err=True)
+
+
+def _echo_workers(workers: Sequence[WorkerSummary]) -> None:
+    for w in workers:
         typer.echo(
             f"worker {w.index} on {w.node}{' GPU ' + w.gpus if w.gpus else ''}: {w.examples} examples, "
             f"model {w.model_seconds:.2f}s, utilisation {w.utilisation:.0%}{' (died)' if w.died else ''}",
             err=True,
         )
-    if not dry_run:
-        _judge_summary(resolvers)
-        typer.echo(f"records under {result.submission / 'runs'}", err=True)
 
 
 def _progress_bar(total: int) -> Callable[[int], None]:

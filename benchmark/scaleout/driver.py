@@ -1,7 +1,7 @@
 """The Ray driver: start one actor per model replica, hand out units, write shards, merge, summarise.
 
-Units go to workers as they free up (two in flight each, so a worker never waits
-for the driver). Each finished unit is scored here and written as a shard; a task's
+Units go to workers as they free up, one at a time each (a worker that dies loses
+only the unit it was running). Each finished unit is scored here and written as a shard; a task's
 shards are merged into its run file as soon as its last unit is in. Ray restarts a
 killed worker and retries its units ``retries`` times; after that the loss is
 reported, and everything finished so far is merged and kept.
@@ -25,8 +25,8 @@ from benchmark.scaleout.worker import AdapterSource, UnitResult, Worker, WorkerI
 from benchmark.scoring.labels import LabelResolver
 from benchmark.submission.scorer import Scorer, scorer_for
 
-IN_FLIGHT = 2
-"""Units queued per worker: the next one waits on the worker while the current one runs."""
+IN_FLIGHT = 1
+"""Units per worker at a time: one, so a worker that dies loses only the unit it was running."""
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, replace
 
 GPU_ARG = "gpus_per_worker"
@@ -40,8 +39,10 @@ def require_ray() -> None:
     Raises:
         ScaleOutError: Ray is not installed.
     """
-    if importlib.util.find_spec("ray") is None:
-        raise ScaleOutError(f"--ray needs Ray, which is not installed here: {INSTALL_HINT}")
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise ScaleOutError(f"--ray needs Ray, which is not installed here: {INSTALL_HINT}") from exc
 
 
 def take_ray_args(args: dict[str, str], options: RayOptions) -> tuple[dict[str, str], RayOptions]:

@@ -1,0 +1,138 @@
+"""Distributed runs on a real local Ray cluster (2 CPUs, started once for the module).
+
+Each test compares a distributed run with a local run of the same adapter: the
+records must be equal, timing aside, with exactly one record per example, after a
+worker is SIGKILLed, and after the driver is SIGKILLed and the command re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import make_regression_task, make_task
+from ray_adapters import DieOn, DieOnce, NeedsMissingExtra, Slow
+
+from benchmark.adapters.base import Adapter
+from benchmark.runner import RunError, RunRequest, run
+from benchmark.scaleout.options import RayOptions
+from benchmark.scaleout.shards import shard_dir
+
+ray = pytest.importorskip("ray")
+TESTS = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A 2-CPU cluster whose workers can import the test adapters; yields its GCS address.
+
+    The cluster's processes inherit PYTHONPATH at start, so the workers of every driver
+    that joins (this process, and the drivers the tests start) find ``ray_adapters``.
+    """
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(TESTS), before] if p)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False)
+    finally:
+        os.environ.pop("PYTHONPATH") if before is None else os.environ.update(PYTHONPATH=before)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def tasks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tasks")
+    make_task(root, "ToneHeight", n_train=4)
+    make_regression_task(root, "BeepCount", n_train=4)
+    return root
+
+
+def _run(tasks: Path, out: Path, adapter: Adapter, ray_options: RayOptions | None, batch: int = 4) -> None:
+    spec = f"{type(adapter).__module__}:{type(adapter).__qualname__}"
+    run(RunRequest(spec=spec, tasks_root=tasks, out=out, name="m", batch_size=batch, adapter=adapter, ray=ray_options))
+
+
+def _records(out: Path) -> dict[str, list[dict]]:
+    """Every run file's records without their timing field."""
+    files = sorted((out / "m" / "runs").glob("*.jsonl"))
+    return {
+        f.name: [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in f.read_text().splitlines()]
+        for f in files
+    }
+
+
+def _assert_complete_and_equal(got: Path, want: Path) -> None:
+    records = _records(got)
+    assert records == _records(want) and len(records) == 2
+    for rows in records.values():
+        assert len({r["id"] for r in rows}) == len(rows) == 32
+    assert not (got / "m" / "runs" / ".shards").exists()
+
+
+@pytest.fixture(scope="module")
+def local(tasks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local")
+    _run(tasks, out, Slow(), None)
+    return out
+
+
+def test_distributed_records_equal_local_records(cluster: str, tasks: Path, local: Path, tmp_path: Path) -> None:
+    result = run(
+        RunRequest(spec="ray_adapters:Slow", tasks_root=tasks, out=tmp_path, name="m", batch_size=4,
+                   adapter=Slow(), ray=RayOptions(cluster, workers=2, chunk=8))
+    )  # fmt: skip
+    _assert_complete_and_equal(tmp_path, local)
+    assert sorted(w.index for w in result.workers) == [0, 1]
+    assert sum(w.examples for w in result.workers) == 64 and [s.n for s in result.summaries] == [32, 32]
+
+
+def test_worker_sigkilled_mid_run_is_restarted_and_nothing_is_lost(
+    cluster: str, tasks: Path, local: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "killed"
+    _run(tasks, tmp_path, DieOnce(str(marker)), RayOptions(cluster, workers=2, chunk=8))
+    assert marker.exists()  # a worker really died
+    _assert_complete_and_equal(tmp_path, local)
+
+
+def test_worker_that_keeps_dying_is_reported_and_the_rest_kept(cluster: str, tasks: Path, tmp_path: Path) -> None:
+    lost = r"1 units lost after Ray restarted their workers 1 times .*8 examples not run.*re-run"
+    with pytest.raises(RunError, match=lost) as err:
+        _run(tasks, tmp_path, DieOn("ToneHeight/0010"), RayOptions(cluster, workers=2, chunk=8, retries=1))
+    assert "ToneHeight@1.0.0 from example 0004" in str(err.value)
+    kept = {name: {r["id"] for r in rows} for name, rows in _records(tmp_path).items()}
+    assert "0010" not in kept["ToneHeight@1.0.0.jsonl"] and len(kept["BeepCount@1.0.0.jsonl"]) == 32
+
+
+def test_worker_that_cannot_import_the_adapter(cluster: str, tasks: Path, tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="cannot run the model: cannot import the adapter: No module named"):
+        _run(tasks, tmp_path, NeedsMissingExtra(), RayOptions(cluster, workers=1))
+
+
+def test_killed_driver_rerun_gives_the_same_result(cluster: str, tasks: Path, local: Path, tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from ray_adapters import Slow; "
+        "from benchmark.runner import RunRequest, run; from benchmark.scaleout.options import RayOptions; "
+        "run(RunRequest(spec='ray_adapters:Slow', tasks_root=Path(sys.argv[1]), out=Path(sys.argv[2]), name='m', "
+        "batch_size=4, adapter=Slow(0.1), ray=RayOptions(sys.argv[3], workers=2, chunk=4)))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    driver = subprocess.Popen([sys.executable, "-c", script, str(tasks), str(tmp_path), cluster], env=env)
+    shards = shard_dir(tmp_path / "m" / "runs" / "ToneHeight@1.0.0.jsonl")
+    deadline = time.monotonic() + 60
+    while not (shards.is_dir() and len(list(shards.glob("*.jsonl"))) >= 2) and time.monotonic() < deadline:
+        assert driver.poll() is None, "the driver ended before it could be killed"
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    assert shards.is_dir()  # killed mid-run: finished units on disk, the run not complete
+    assert not (tmp_path / "m" / "runs" / "ToneHeight@1.0.0.jsonl").exists()  # its last units never came back
+    _run(tasks, tmp_path, Slow(0.1), RayOptions(cluster, workers=2, chunk=4))
+    _assert_complete_and_equal(tmp_path, local)
