@@ -306,7 +306,7 @@ def execute(
     """
     if request.ray is not None:
         return execute_distributed(adapter, request, request.ray, result, progress)
-    runnable = [p for p in result.plans if p.skip is None]
+    runnable = fold_shards([p for p in result.plans if p.skip is None])
     total = sum(len(p.pending) for p in runnable)
     on_batch = progress(total) if progress else (lambda n: None)
     try:
@@ -332,6 +332,15 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 
 
+def fold_shards(plans: list[TaskPlan]) -> list[TaskPlan]:
+    """Merge the shards a killed distributed run left into the run files; those examples are done."""
+    for plan in plans:
+        if merge_shards(plan.task, plan.run_file):
+            done = {r.id for r in read_records(plan.run_file)}
+            plan.pending = [e for e in plan.pending if e.id not in done]
+    return plans
+
+
 def execute_distributed(
     adapter: Adapter,
     request: RunRequest,
@@ -344,11 +353,8 @@ def execute_distributed(
     Raises:
         RunError: the cluster, a worker or a unit failed; finished units are merged and kept.
     """
-    runnable = [p for p in result.plans if p.skip is None]
+    runnable = fold_shards([p for p in result.plans if p.skip is None])
     for plan in runnable:
-        if merge_shards(plan.task, plan.run_file):
-            done = {r.id for r in read_records(plan.run_file)}
-            plan.pending = [e for e in plan.pending if e.id not in done]
         if plan.pending:
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
     distributed = DistributedRequest(

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from benchmark.adapters.baselines import RandomAdapter
 from benchmark.cli import app
-from benchmark.runner import plan_task
-from benchmark.scaleout.batch import queries_for, to_records
+from benchmark.runner import RunRequest, plan_task, run
+from benchmark.scaleout.batch import Output, queries_for, to_records
 from benchmark.scaleout.cluster import check_reachable, host_port, placement
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import merge_shards, shard_dir, write_shard
@@ -143,3 +143,18 @@ def test_cli_bad_ray_input_is_one_line_and_keeps_records(tmp_path: Path, monkeyp
     monkeypatch.setitem(sys.modules, "ray", None)  # Ray not installed
     code, output = _bench(*common, "--ray", "local")
     assert code == 2 and "pip install 'speech-benchmark[ray]'" in output
+
+
+def test_local_rerun_folds_in_shards_a_killed_distributed_run_left(tmp_path: Path) -> None:
+    task = load_task(make_task(tmp_path / "tasks", n_train=2))
+    run_file = tmp_path / "out" / "random" / "runs" / f"{task.key}.jsonl"
+    done = task.split("test")[:5]
+    records = [r.model_copy(update={"output": "kept"}) for r in to_records(
+        task, done, [Output(e.id, "high", 7.0) for e in done], scorer_for(task)
+    )]  # fmt: skip
+    write_shard(run_file, 2, records)
+    run(RunRequest(spec="random", tasks_root=tmp_path / "tasks", out=tmp_path / "out"))
+    got = read_records(run_file)
+    assert [r.id for r in got] == [e.id for e in task.split("test")]
+    assert [r.output for r in got[:5]] == ["kept"] * 5 and got[5].output != "kept"
+    assert not shard_dir(run_file).parent.exists()
