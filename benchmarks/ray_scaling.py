@@ -10,6 +10,10 @@ workers (each a separate model replica; CPUs are split evenly, so 1 worker gets 
 torch threads and each of 2 workers gets 1). Only the distributed phase is timed,
 from the first unit handed out to the last one back; model loading is excluded.
 
+A control runs alongside: the same pure-Python loop twice in a row, then in two
+processes side by side. On a machine shared with other jobs it says how much
+parallelism the CPUs actually offered, which bounds the 2-worker figure.
+
 Overhead: ``bench run --model majority`` over every shipped task, in this process,
 without Ray and with ``--ray local --workers 1``, end to end (the Ray figure
 includes starting and stopping the local cluster and the worker), and once more
@@ -49,6 +53,26 @@ def throughput(model: str, tasks_root: Path, task: str, limit: int, batch: int, 
     return outcome.examples / outcome.wall_seconds
 
 
+def spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def available_parallelism(n: int = 10_000_000) -> float:
+    """What 2 processes get over 1 on this machine right now: a pure-Python loop, twice in a row vs side by side."""
+    task = ray.remote(num_cpus=1)(spin)
+    ray.get(task.remote(1000))  # worker processes started
+    start = time.perf_counter()
+    for _ in range(2):
+        ray.get(task.remote(n))
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    ray.get([task.remote(n) for _ in range(2)])
+    return serial / (time.perf_counter() - start)
+
+
 def majority_seconds(tasks_root: Path, ray_options: RayOptions | None) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -68,10 +92,12 @@ def main() -> None:
 
     ray.init(num_cpus=2, include_dashboard=False)
     rates = {w: throughput(args.model, args.tasks, args.task, args.limit, args.batch_size, w) for w in (1, 2)}
+    control = available_parallelism()
     ray.shutdown()
     print(f"{args.model} on {args.task} ({args.limit} examples, batch {args.batch_size}, 2-CPU local cluster):")
     print(f"  1 worker  {rates[1]:.2f} examples/s")
     print(f"  2 workers {rates[2]:.2f} examples/s  -> {rates[2] / rates[1]:.2f}x")
+    print(f"  control: a pure-Python loop in 2 processes vs 1 ran {control:.2f}x (what the shared CPUs allowed)")
 
     local = min((majority_seconds(args.tasks, None) for _ in range(args.repeat)), key=lambda r: r[1])
     ray_run = min(

@@ -69,7 +69,8 @@ def connect(address: str) -> bool:
         return False
     check_reachable(address)
     try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+        # Worker output (model loading bars) would break the one progress bar; it stays in Ray's session logs.
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScaleOutError(
