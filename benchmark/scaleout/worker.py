@@ -21,7 +21,8 @@ from benchmark.scaleout.batch import Output, predict_batch
 from benchmark.scaleout.units import Unit
 from benchmark.task.folder import Task, TaskLoadError, load_task
 
-EXTRA_HINT = "install the harness with the adapter's extra on every node, e.g. pip install 'speech-benchmark[cascade]'"
+EXTRAS = ("probe", "cascade", "audiollm")
+"""Adapter families with an extra of the same name in pyproject.toml."""
 
 
 class UnitError(Exception):
@@ -91,7 +92,7 @@ class Worker:
         try:
             self._adapter()
         except Exception as exc:  # noqa: BLE001 - any failure here is reported to the driver as one line
-            return self._info(0.0, _describe(exc))
+            return self._info(0.0, _describe(exc, self.source.spec))
         return self._info(time.perf_counter() - start, None)
 
     def run_unit(self, unit: Unit) -> UnitResult:
@@ -100,7 +101,7 @@ class Worker:
         try:
             outputs, weights = self._run(unit)
         except Exception as exc:  # noqa: BLE001 - reported by the driver, which keeps the records so far
-            return UnitResult(unit.index, self.index, error=_describe(exc))
+            return UnitResult(unit.index, self.index, error=_describe(exc, self.source.spec))
         return UnitResult(unit.index, self.index, outputs, time.perf_counter() - start, weights)
 
     def _run(self, unit: Unit) -> tuple[list[Output], list[float] | None]:
@@ -141,9 +142,11 @@ class Worker:
         return WorkerInfo(self.index, socket.gethostname(), os.getpid(), gpus, round(seconds, 3), error)
 
 
-def _describe(exc: Exception) -> str:
+def _describe(exc: Exception, spec: str) -> str:
     if isinstance(exc, ImportError):
-        return f"cannot import the adapter: {exc} ({EXTRA_HINT})"
+        family = spec.partition(":")[0]
+        fix = f"pip install 'speech-benchmark[{family}]'" if family in EXTRAS else "the package that defines it"
+        return f"cannot import the adapter: {exc} (install it on every node: {fix})"
     if isinstance(exc, (AdapterError, UnitError, TaskLoadError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

@@ -60,8 +60,12 @@ def test_worker_runs_a_unit_in_process_like_the_local_runner(tmp_path: Path) -> 
 def test_worker_reports_an_adapter_it_cannot_import() -> None:
     info = Worker(0, AdapterSource("random", {"no_such_option": "1"})).ready()
     assert info.error is not None and "no_such_option" in info.error
-    info = Worker(0, AdapterSource("x", blob=b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x06nosuch\x94")).ready()
-    assert info.error is not None
+    gone = b"cnosuch_module\nGone\n)\x81."  # a pickled object whose class's module is not installed
+    info = Worker(0, AdapterSource("nosuch_module:Gone", blob=gone)).ready()
+    assert info.error == (
+        "cannot import the adapter: No module named 'nosuch_module' "
+        "(install it on every node: the package that defines it)"
+    )
 
 
 def test_shards_merge_in_example_order_without_duplicates(tmp_path: Path) -> None:
