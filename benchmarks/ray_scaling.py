@@ -53,23 +53,24 @@ def throughput(model: str, tasks_root: Path, task: str, limit: int, batch: int, 
     return outcome.examples / outcome.wall_seconds
 
 
-def spin(n: int) -> int:
-    total = 0
-    for i in range(n):
-        total += i
-    return total
+class Spinner:
+    def spin(self, n: int) -> int:
+        total = 0
+        for i in range(n):
+            total += i
+        return total
 
 
 def available_parallelism(n: int = 10_000_000) -> float:
     """What 2 processes get over 1 on this machine right now: a pure-Python loop, twice in a row vs side by side."""
-    task = ray.remote(num_cpus=1)(spin)
-    ray.get(task.remote(1000))  # worker processes started
+    spinners = [ray.remote(num_cpus=1)(Spinner).remote() for _ in range(2)]
+    ray.get([s.spin.remote(1000) for s in spinners])  # both processes started
     start = time.perf_counter()
     for _ in range(2):
-        ray.get(task.remote(n))
+        ray.get(spinners[0].spin.remote(n))
     serial = time.perf_counter() - start
     start = time.perf_counter()
-    ray.get([task.remote(n) for _ in range(2)])
+    ray.get([s.spin.remote(n) for s in spinners])
     return serial / (time.perf_counter() - start)
 
 

@@ -101,10 +101,17 @@ def run_distributed(request: DistributedRequest, on_examples: Callable[[int], No
     finally:
         for work in request.works:
             merge_shards(work.task, work.run_file)
-        for actor in actors:
-            ray.kill(actor, no_restart=True)
+        _stop(ray, actors)
         if started:
             ray.shutdown()
+
+
+def _stop(ray: Any, actors: list[Any]) -> None:
+    for actor in actors:
+        try:
+            ray.kill(actor, no_restart=True)
+        except Exception:  # noqa: BLE001 - the cluster may be gone already; nothing is left to stop
+            continue
 
 
 def _start_workers(ray: Any, request: DistributedRequest, place: Placement) -> list[Any]:
