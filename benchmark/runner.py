@@ -305,8 +305,8 @@ def execute(
         RunError: the adapter failed; records written so far stay on disk.
     """
     if request.ray is not None:
-        return execute_distributed(adapter, request, request.ray, result, progress)
-    runnable = fold_shards([p for p in result.plans if p.skip is None])
+        return execute_distributed(adapter, request, request.ray, result, progress, variant)
+    runnable = fold_shards([p for p in result.plans if p.skip is None], variant)
     total = sum(len(p.pending) for p in runnable)
     on_batch = progress(total) if progress else (lambda n: None)
     try:
@@ -332,12 +332,12 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 
 
-def fold_shards(plans: list[TaskPlan]) -> list[TaskPlan]:
+def fold_shards(plans: list[TaskPlan], variant: Variant) -> list[TaskPlan]:
     """Merge the shards a killed distributed run left into the run files; those examples are done."""
     for plan in plans:
         if merge_shards(plan.task, plan.run_file):
-            done = {r.id for r in read_records(plan.run_file)}
-            plan.pending = [e for e in plan.pending if e.id not in done]
+            done = {(r.id, r.instruction_index) for r in read_records(plan.run_file)}
+            plan.pending = [e for e in plan.pending if variant.key(plan.task, e) not in done]
     return plans
 
 
@@ -347,19 +347,21 @@ def execute_distributed(
     options: RayOptions,
     result: RunResult,
     progress: Callable[[int], Callable[[int], None]] | None,
+    variant: Variant,
 ) -> None:
     """Fold in shards a killed run left, then run what is pending on Ray workers (``--ray``).
 
     Raises:
         RunError: the cluster, a worker or a unit failed; finished units are merged and kept.
     """
-    runnable = fold_shards([p for p in result.plans if p.skip is None])
+    runnable = fold_shards([p for p in result.plans if p.skip is None], variant)
     for plan in runnable:
         if plan.pending:
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
     distributed = DistributedRequest(
         source=adapter_source(request.spec, request.args, request.adapter),
         works=runnable,
+        variant=variant,
         options=options,
         batch_size=request.batch_size,
         whole_tasks=adapter.needs_train,
@@ -374,7 +376,7 @@ def execute_distributed(
     result.workers = outcome.workers
     for plan in runnable:
         write_layer_weights(result.submission, plan.task.key, outcome.layer_weights.get(plan.task.key))
-        result.summaries.append(summarize(plan.task, read_records(plan.run_file)))
+        result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
 
 
 def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:

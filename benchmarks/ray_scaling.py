@@ -31,6 +31,7 @@ from pathlib import Path
 import ray
 
 from benchmark.adapters.registry import build_adapter
+from benchmark.controls import PLAIN
 from benchmark.runner import RunRequest, load_tasks, plan_task, run
 from benchmark.scaleout.driver import DistributedRequest, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions
@@ -45,6 +46,7 @@ def throughput(model: str, tasks_root: Path, task: str, limit: int, batch: int, 
         request = DistributedRequest(
             source=adapter_source(model, {}, None),
             works=plans,
+            variant=PLAIN,
             options=RayOptions("local", workers=workers),
             batch_size=batch,
             whole_tasks=adapter.needs_train,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmark.adapters.base import Adapter
-from benchmark.scaleout.batch import to_records
+from benchmark.scaleout.batch import Variant, to_records
 from benchmark.scaleout.cluster import Placement, connect, placement
 from benchmark.scaleout.options import RayOptions, ScaleOutError
 from benchmark.scaleout.shards import merge_shards, write_shard
@@ -63,6 +63,8 @@ class DistributedRequest:
 
     source: AdapterSource
     works: Sequence[Work]
+    variant: Variant
+    """What the run changes about each example (``benchmark.controls.PLAIN`` for a plain run)."""
     options: RayOptions
     batch_size: int
     whole_tasks: bool
@@ -121,7 +123,7 @@ def _start_workers(ray: Any, request: DistributedRequest, place: Placement) -> l
         max_restarts=request.options.retries,
         max_task_retries=request.options.retries,
     )
-    return [cls.remote(i, request.source) for i in range(place.workers)]
+    return [cls.remote(i, request.source, request.variant) for i in range(place.workers)]
 
 
 def _wait_ready(ray: Any, actors: list[Any], options: RayOptions, place: Placement) -> list[WorkerInfo]:
@@ -203,9 +205,8 @@ class _Dispatch:
     def _finish(self, unit: Unit, result: UnitResult) -> None:
         work = self.works[unit.task_key]
         score = self.scorers.setdefault(unit.task_key, scorer_for(work.task, self.request.resolvers))
-        by_id = {e.id: e for e in work.pending}
-        examples = [by_id[o.id] for o in result.outputs]
-        write_shard(work.run_file, unit.position, to_records(work.task, examples, result.outputs, score))
+        records = to_records(work.task, unit.examples, result.outputs, score, self.request.variant)
+        write_shard(work.run_file, unit.position, records)
         summary = self.result.workers[result.worker]
         summary.examples += len(result.outputs)
         summary.model_seconds += sum(o.seconds for o in result.outputs)

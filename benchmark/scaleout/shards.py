@@ -3,7 +3,7 @@
 ::
 
     runs/<Task>@<version>.jsonl                       the run file every command reads
-    runs/.shards/<Task>@<version>/<position>.jsonl    one finished unit, written in one rename
+    runs/.shards/<Task>@<version>/<position>[-<instruction>].jsonl   one finished unit, written in one rename
 
 A shard is complete or absent (written to a temporary name, fsynced, renamed), so
 a driver killed at any moment leaves only whole units behind. Merging keeps the
@@ -28,10 +28,11 @@ def shard_dir(run_file: Path) -> Path:
 
 
 def write_shard(run_file: Path, position: int, records: Sequence[Record]) -> Path:
-    """Write one unit's records as a shard named by the position of its first example (atomic)."""
+    """Write one unit's records as a shard named by its first record: example position, instruction (atomic)."""
     folder = shard_dir(run_file)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{position:08d}.jsonl"
+    index = records[0].instruction_index if records else None
+    path = folder / (f"{position:08d}" + (f"-{index}" if index is not None else "") + ".jsonl")
     write_records_atomic(path, records)
     return path
 
@@ -48,14 +49,14 @@ def merge_shards(task: Task, run_file: Path) -> int:
         return 0
     records = read_records(run_file, repair=True)
     before = len(records)
-    seen = {r.id for r in records}
+    seen = {(r.id, r.instruction_index) for r in records}
     merged = []
     for path in paths:
         shard = read_records(path)
         if any(r.task_hash != task.content_hash for r in shard):
             continue
-        records += [r for r in shard if r.id not in seen]
-        seen.update(r.id for r in shard)
+        records += [r for r in shard if (r.id, r.instruction_index) not in seen]
+        seen.update((r.id, r.instruction_index) for r in shard)
         merged.append(path)
     if merged:
         write_records_atomic(run_file, in_example_order(task, records))
@@ -66,9 +67,13 @@ def merge_shards(task: Task, run_file: Path) -> int:
 
 
 def in_example_order(task: Task, records: Sequence[Record]) -> list[Record]:
-    """Records sorted by their example's position in the task (records of unknown ids last, as they were)."""
+    """Records sorted by example position, then instruction index (records of unknown ids last, as they were)."""
     position = {e.id: i for i, e in enumerate(task.examples)}
-    return sorted(records, key=lambda r: position.get(r.id, len(position)))
+
+    def key(r: Record) -> tuple[int, int]:
+        return position.get(r.id, len(position)), -1 if r.instruction_index is None else r.instruction_index
+
+    return sorted(records, key=key)
 
 
 def _remove_empty(folder: Path) -> None:

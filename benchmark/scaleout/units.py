@@ -35,12 +35,17 @@ class Unit:
     """``Name@version``."""
     task_hash: str
     """The driver's ``Task.content_hash``; a worker that reads other bytes refuses the unit."""
-    ids: tuple[str, ...]
-    """Example ids to run, in example order."""
+    examples: tuple[Example, ...]
+    """The examples to run, in run order (with the instruction each runs under, in ``--instructions`` runs)."""
     position: int
     """Position of the first example in the task (names the unit's shard)."""
     batch_size: int
     """Examples per ``predict`` call."""
+
+    @property
+    def ids(self) -> list[str]:
+        """The example ids (messages and tests)."""
+        return [e.id for e in self.examples]
 
 
 def chunk_size(pending: int, batch_size: int, workers: int) -> int:
@@ -67,7 +72,7 @@ def make_units(
                     task_dir=str(work.task.root.resolve()),
                     task_key=work.task.key,
                     task_hash=work.task.content_hash,
-                    ids=tuple(e.id for e in part),
+                    examples=tuple(part),
                     position=position[part[0].id],
                     batch_size=batch_size,
                 )

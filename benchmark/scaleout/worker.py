@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmark.adapters.base import Adapter, AdapterError
 from benchmark.adapters.registry import build_adapter
-from benchmark.scaleout.batch import Output, predict_batch
+from benchmark.scaleout.batch import Output, Variant, predict_batch
 from benchmark.scaleout.units import Unit
 from benchmark.task.folder import Task, TaskLoadError, load_task
 
@@ -79,9 +79,10 @@ class UnitResult:
 class Worker:
     """One model replica: loads the adapter once and keeps it for every unit it is given."""
 
-    def __init__(self, index: int, source: AdapterSource) -> None:
+    def __init__(self, index: int, source: AdapterSource, variant: Variant) -> None:
         self.index = index
         self.source = source
+        self.variant = variant
         self.adapter: Adapter | None = None
         self.tasks: dict[str, Task] = {}
         self.fitted: str | None = None
@@ -110,11 +111,10 @@ class Worker:
         if self.fitted != unit.task_key:
             adapter.fit(task.train_split())
             self.fitted = unit.task_key
-        by_id = {e.id: e for e in task.examples}
-        examples = [by_id[i] for i in unit.ids]
+        examples = unit.examples
         outputs: list[Output] = []
         for start in range(0, len(examples), unit.batch_size):
-            outputs += predict_batch(adapter, task, examples[start : start + unit.batch_size])
+            outputs += predict_batch(adapter, task, examples[start : start + unit.batch_size], self.variant)
         return outputs, adapter.layer_weights(task.card)
 
     def _adapter(self) -> Adapter:

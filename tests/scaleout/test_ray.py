@@ -59,9 +59,9 @@ def _run(tasks: Path, out: Path, adapter: Adapter, ray_options: RayOptions | Non
     run(RunRequest(spec=spec, tasks_root=tasks, out=out, name="m", batch_size=batch, adapter=adapter, ray=ray_options))
 
 
-def _records(out: Path) -> dict[str, list[dict]]:
+def _records(out: Path, name: str = "m") -> dict[str, list[dict]]:
     """Every run file's records without their timing field."""
-    files = sorted((out / "m" / "runs").glob("*.jsonl"))
+    files = sorted((out / name / "runs").glob("*.jsonl"))
     return {
         f.name: [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in f.read_text().splitlines()]
         for f in files
@@ -136,3 +136,14 @@ def test_killed_driver_rerun_gives_the_same_result(cluster: str, tasks: Path, lo
     assert not (tmp_path / "m" / "runs" / "ToneHeight@1.0.0.jsonl").exists()  # its last units never came back
     _run(tasks, tmp_path, Slow(0.1), RayOptions(cluster, workers=2, chunk=4))
     _assert_complete_and_equal(tmp_path, local)
+
+
+def test_instruction_variants_run_distributed_like_locally(cluster: str, tasks: Path, tmp_path: Path) -> None:
+    for out, ray_options in [(tmp_path / "local", None), (tmp_path / "ray", RayOptions(cluster, workers=2, chunk=8))]:
+        run(
+            RunRequest(spec="ray_adapters:Slow", tasks_root=tasks, out=out, name="m", batch_size=4, limit=10,
+                       adapter=Slow(), instructions=2, ray=ray_options)
+        )  # fmt: skip
+    got, want = _records(tmp_path / "ray", "m+instructions"), _records(tmp_path / "local", "m+instructions")
+    assert got == want and [len(rows) for rows in got.values()] == [20, 20]
+    assert len({(r["id"], r["instruction_index"]) for r in got["ToneHeight@1.0.0.jsonl"]}) == 20

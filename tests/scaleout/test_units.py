@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from benchmark.adapters.baselines import RandomAdapter
 from benchmark.cli import app
+from benchmark.controls import PLAIN
 from benchmark.runner import RunRequest, plan_task, run
 from benchmark.scaleout.batch import Output, queries_for, to_records
 from benchmark.scaleout.cluster import check_reachable, host_port, placement
@@ -36,7 +37,7 @@ def test_units_cover_pending_once_in_order_and_trainers_get_whole_tasks(tmp_path
     plan = plan_task(task, RandomAdapter(), tmp_path / "sub", None)
     plan.pending = plan.pending[3:10]  # resumed: the first three are done; a limit of 10
     units = make_units([plan], batch_size=2, workers=2, whole_tasks=False, chunk=4)
-    assert [u.ids for u in units] == [("0007", "0008", "0009", "0010"), ("0011", "0012", "0013")]
+    assert [u.ids for u in units] == [["0007", "0008", "0009", "0010"], ["0011", "0012", "0013"]]
     assert [u.position for u in units] == [7, 11] and units[0].task_dir == str(task.root.resolve())
     whole = make_units([plan], batch_size=2, workers=2, whole_tasks=True)
     assert len(whole) == 1 and len(whole[0].ids) == 7
@@ -46,22 +47,23 @@ def test_worker_runs_a_unit_in_process_like_the_local_runner(tmp_path: Path) -> 
     task = load_task(make_task(tmp_path / "tasks", n_train=4))
     plan = plan_task(task, RandomAdapter(), tmp_path / "sub", 6)
     (unit,) = make_units([plan], batch_size=4, workers=1, whole_tasks=True)
-    worker = Worker(0, AdapterSource("random"))
+    worker = Worker(0, AdapterSource("random"), PLAIN)
     assert worker.ready().error is None
     result = worker.run_unit(unit)
     expected = RandomAdapter()
     expected.fit(task.train_split())
-    assert [o.text for o in result.outputs] == expected.predict(task.card, queries_for(expected, task, plan.pending))
+    queries = queries_for(expected, task, plan.pending, PLAIN)
+    assert [o.text for o in result.outputs] == expected.predict(task.card, queries)
     (task.root / "examples.jsonl").write_text((task.root / "examples.jsonl").read_text() + "\n")
-    stale = Worker(1, AdapterSource("random")).run_unit(unit)  # the folder now hashes differently
+    stale = Worker(1, AdapterSource("random"), PLAIN).run_unit(unit)  # the folder now hashes differently
     assert stale.error is not None and "shared filesystem" in stale.error
 
 
 def test_worker_reports_an_adapter_it_cannot_import() -> None:
-    info = Worker(0, AdapterSource("random", {"no_such_option": "1"})).ready()
+    info = Worker(0, AdapterSource("random", {"no_such_option": "1"}), PLAIN).ready()
     assert info.error is not None and "no_such_option" in info.error
     gone = b"cnosuch_module\nGone\n)\x81."  # a pickled object whose class's module is not installed
-    info = Worker(0, AdapterSource("nosuch_module:Gone", blob=gone)).ready()
+    info = Worker(0, AdapterSource("nosuch_module:Gone", blob=gone), PLAIN).ready()
     assert info.error == (
         "cannot import the adapter: No module named 'nosuch_module' "
         "(install it on every node: the package that defines it)"
@@ -71,14 +73,15 @@ def test_worker_reports_an_adapter_it_cannot_import() -> None:
 def test_shards_merge_in_example_order_without_duplicates(tmp_path: Path) -> None:
     task = load_task(make_task(tmp_path / "tasks", n_train=2))
     run_file = tmp_path / "sub" / "runs" / f"{task.key}.jsonl"
-    worker = Worker(0, AdapterSource("random"))
+    worker = Worker(0, AdapterSource("random"), PLAIN)
     plan = plan_task(task, RandomAdapter(), tmp_path / "sub", 6)
     by_id = {e.id: e for e in task.examples}
     for unit in reversed(make_units([plan], batch_size=2, workers=1, whole_tasks=False, chunk=2)):
         result = worker.run_unit(unit)
-        records = to_records(task, [by_id[i] for i in unit.ids], result.outputs, scorer_for(task))
+        records = to_records(task, [by_id[i] for i in unit.ids], result.outputs, scorer_for(task), PLAIN)
         write_shard(run_file, unit.position, records)
-    write_shard(run_file, 99, to_records(task, [by_id["0003"]], result.outputs[:1], scorer_for(task)))  # a duplicate
+    duplicate = to_records(task, [by_id["0003"]], result.outputs[:1], scorer_for(task), PLAIN)
+    write_shard(run_file, 99, duplicate)
     assert merge_shards(task, run_file) == 6
     assert [r.id for r in read_records(run_file)] == [f"{i:04d}" for i in range(2, 8)]
     assert not shard_dir(run_file).exists() and merge_shards(task, run_file) == 0
@@ -154,7 +157,7 @@ def test_local_rerun_folds_in_shards_a_killed_distributed_run_left(tmp_path: Pat
     run_file = tmp_path / "out" / "random" / "runs" / f"{task.key}.jsonl"
     done = task.split("test")[:5]
     records = [r.model_copy(update={"output": "kept"}) for r in to_records(
-        task, done, [Output(e.id, "high", 7.0) for e in done], scorer_for(task)
+        task, done, [Output(e.id, "high", 7.0) for e in done], scorer_for(task), PLAIN
     )]  # fmt: skip
     write_shard(run_file, 2, records)
     run(RunRequest(spec="random", tasks_root=tmp_path / "tasks", out=tmp_path / "out"))
