@@ -24,8 +24,8 @@ from benchmark.adapters.registry import SpecError, build_adapter
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
 from benchmark.scaleout.batch import predict_batch, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
-from benchmark.scaleout.options import RayOptions, ScaleOutError, require_ray, take_ray_args
-from benchmark.scaleout.shards import merge_shards
+from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
+from benchmark.scaleout.shards import fold_shards
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.metrics import scored_set
 from benchmark.submission.card import (
@@ -251,7 +251,6 @@ def check_request(request: RunRequest) -> Adapter:
         raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
     if request.ray is not None:
         try:
-            require_ray()
             request.args, request.ray = take_ray_args(request.args, request.ray)
         except ScaleOutError as exc:
             raise RunError(str(exc)) from exc
@@ -332,15 +331,6 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
 
 
-def fold_shards(plans: list[TaskPlan], variant: Variant) -> list[TaskPlan]:
-    """Merge the shards a killed distributed run left into the run files; those examples are done."""
-    for plan in plans:
-        if merge_shards(plan.task, plan.run_file):
-            done = {(r.id, r.instruction_index) for r in read_records(plan.run_file)}
-            plan.pending = [e for e in plan.pending if variant.key(plan.task, e) not in done]
-    return plans
-
-
 def execute_distributed(
     adapter: Adapter,
     request: RunRequest,
@@ -419,6 +409,8 @@ def evaluate(
     resolvers: Sequence[LabelResolver] = (),
     control: str | None = None,
     instructions: str | int | None = None,
+    ray: str | None = None,
+    workers: int | None = None,
 ) -> list[TaskSummary]:
     """Run a model (a spec string such as ``"probe:fbank"``, or an ``Adapter`` object) and return task summaries.
 
@@ -426,7 +418,8 @@ def evaluate(
     ``dimension:D``, folder paths; all tasks when empty), records go under
     ``out/<name>/runs/`` and a second call resumes where the first stopped. An adapter
     object is recorded in model.json as ``module:Class``. ``control`` (silence, shuffled) and
-    ``instructions`` (all, N) run the variants of ``bench run --control/--instructions``.
+    ``instructions`` (all, N) run the variants of ``bench run --control/--instructions``;
+    ``ray`` (local, auto, ray://HOST:PORT) and ``workers`` run it on Ray like ``--ray``.
 
     Raises:
         RunError: a bad selector, an invalid task folder, a bad option or an adapter failure.
@@ -446,6 +439,7 @@ def evaluate(
         adapter=adapter,
         control=control,
         instructions=instructions,
+        ray=RayOptions(ray, workers) if ray else None,
     )
     return run(request).summaries
 

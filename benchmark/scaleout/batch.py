@@ -27,6 +27,10 @@ class Variant(Protocol):
         """The card instruction the example runs under (``--instructions`` runs), else None."""
         ...
 
+    def key(self, task: Task, example: Example) -> tuple[str, int | None]:
+        """The identity of an example in the run file: (id, instruction index)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Output:

@@ -46,11 +46,12 @@ def require_ray() -> None:
 
 
 def take_ray_args(args: dict[str, str], options: RayOptions) -> tuple[dict[str, str], RayOptions]:
-    """Move ``gpus_per_worker`` from the model arguments (it places actors; it is not the model's).
+    """Check that Ray is there, then move ``gpus_per_worker`` out of the model arguments (it places actors).
 
     Raises:
-        ScaleOutError: workers below 1, or a GPU share that is not a positive number.
+        ScaleOutError: Ray is not installed, workers below 1, or a GPU share that is not a positive number.
     """
+    require_ray()
     if options.workers is not None and options.workers < 1:
         raise ScaleOutError("--workers must be at least 1")
     if GPU_ARG not in args:

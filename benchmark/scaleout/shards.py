@@ -17,9 +17,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
+from benchmark.scaleout.batch import Variant
+from benchmark.scaleout.units import Work
 from benchmark.submission.records import Record, read_records, write_records_atomic
 from benchmark.task.folder import Task
+
+W = TypeVar("W", bound=Work)
 
 
 def shard_dir(run_file: Path) -> Path:
@@ -64,6 +69,15 @@ def merge_shards(task: Task, run_file: Path) -> int:
             path.unlink()
     _remove_empty(folder)
     return len(records) - before
+
+
+def fold_shards(works: list[W], variant: Variant) -> list[W]:
+    """Merge the shards a killed distributed run left into the run files; drop what they hold from ``pending``."""
+    for work in works:
+        if merge_shards(work.task, work.run_file):
+            done = {(r.id, r.instruction_index) for r in read_records(work.run_file)}
+            work.pending = [e for e in work.pending if variant.key(work.task, e) not in done]
+    return works
 
 
 def in_example_order(task: Task, records: Sequence[Record]) -> list[Record]:
