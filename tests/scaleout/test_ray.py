@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 from helpers import make_regression_task, make_task
 from ray_adapters import DieOn, DieOnce, NeedsMissingExtra, Slow
+from typer.testing import CliRunner
 
 from benchmark.adapters.base import Adapter
+from benchmark.cli import app
 from benchmark.runner import RunError, RunRequest, run
 from benchmark.scaleout.options import RayOptions
 from benchmark.scaleout.shards import shard_dir
@@ -147,3 +149,16 @@ def test_instruction_variants_run_distributed_like_locally(cluster: str, tasks: 
     got, want = _records(tmp_path / "ray", "m+instructions"), _records(tmp_path / "local", "m+instructions")
     assert got == want and [len(rows) for rows in got.values()] == [20, 20]
     assert len({(r["id"], r["instruction_index"]) for r in got["ToneHeight@1.0.0.jsonl"]}) == 20
+
+
+def test_cli_run_on_ray_prints_one_line_per_worker(cluster: str, tasks: Path, tmp_path: Path) -> None:
+    outs = {}
+    for label, extra in [("local", []), ("ray", ["--ray", cluster, "--workers", "2"])]:
+        args = ["run", "--model", "random", "--tasks-root", str(tasks), "--out", str(tmp_path / label), "--name", "m"]
+        result = CliRunner().invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        outs[label] = result.output
+    assert _records(tmp_path / "ray") == _records(tmp_path / "local")
+    workers = [line for line in outs["ray"].splitlines() if line.startswith("worker ")]
+    assert len(workers) == 2 and all("examples, model" in line and "utilisation" in line for line in workers)
+    assert sum(int(line.split(": ")[1].split()[0]) for line in workers) == 64
