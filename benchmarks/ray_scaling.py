@@ -7,7 +7,8 @@ Not a test. Run (needs the ray and cascade extras):
 
 Throughput: the same examples run on a 2-CPU local cluster with 1 worker, then 2
 workers (each a separate model replica; CPUs are split evenly, so 1 worker gets 2
-torch threads and each of 2 workers gets 1). Only the distributed phase is timed,
+torch threads and each of 2 workers gets 1), then 1 worker with 1 CPU (so the last
+ratio is what replicas add at equal threads per replica). Only the distributed phase is timed,
 from the first unit handed out to the last one back; model loading is excluded.
 
 A control runs alongside: the same pure-Python loop twice in a row, then in two
@@ -38,8 +39,10 @@ from benchmark.scaleout.options import RayOptions
 from benchmark.task.discovery import select_tasks
 
 
-def throughput(model: str, tasks_root: Path, task: str, limit: int, batch: int, workers: int) -> float:
-    """Examples per second of the distributed phase with ``workers`` replicas."""
+def throughput(
+    model: str, tasks_root: Path, task: str, limit: int, batch: int, workers: int, cpus: float | None = None
+) -> float:
+    """Examples per second of the distributed phase with ``workers`` replicas of ``cpus`` CPUs (threads) each."""
     adapter = build_adapter(model)
     with tempfile.TemporaryDirectory() as tmp:
         plans = [plan_task(t, adapter, Path(tmp), limit) for t in load_tasks(select_tasks([task], tasks_root))]
@@ -47,7 +50,7 @@ def throughput(model: str, tasks_root: Path, task: str, limit: int, batch: int, 
             source=adapter_source(model, {}, None),
             works=plans,
             variant=PLAIN,
-            options=RayOptions("local", workers=workers),
+            options=RayOptions("local", workers=workers, cpus_per_worker=cpus),
             batch_size=batch,
             whole_tasks=adapter.needs_train,
         )
@@ -94,12 +97,15 @@ def main() -> None:
     args = parser.parse_args()
 
     ray.init(num_cpus=2, include_dashboard=False)
-    rates = {w: throughput(args.model, args.tasks, args.task, args.limit, args.batch_size, w) for w in (1, 2)}
+    measure = [args.model, args.tasks, args.task, args.limit, args.batch_size]
+    rates = {w: throughput(*measure, w) for w in (1, 2)}
+    one_thread = throughput(*measure, 1, cpus=1)
     control = available_parallelism()
     ray.shutdown()
     print(f"{args.model} on {args.task} ({args.limit} examples, batch {args.batch_size}, 2-CPU local cluster):")
-    print(f"  1 worker  {rates[1]:.2f} examples/s")
-    print(f"  2 workers {rates[2]:.2f} examples/s  -> {rates[2] / rates[1]:.2f}x")
+    print(f"  1 worker  {rates[1]:.2f} examples/s (2 CPUs: 2 torch threads)")
+    print(f"  2 workers {rates[2]:.2f} examples/s (1 CPU each)  -> {rates[2] / rates[1]:.2f}x")
+    print(f"  1 worker, 1 CPU {one_thread:.2f} examples/s  -> 2 workers {rates[2] / one_thread:.2f}x (replicas alone)")
     print(f"  control: a pure-Python loop in 2 processes vs 1 ran {control:.2f}x (what the shared CPUs allowed)")
 
     local = min((majority_seconds(args.tasks, None) for _ in range(args.repeat)), key=lambda r: r[1])

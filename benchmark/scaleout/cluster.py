@@ -101,9 +101,9 @@ def placement(resources: Mapping[str, float], options: RayOptions, device: str |
                 f"{workers} workers x {share:g} GPU need {workers * share:g} GPUs and the cluster has {gpus:g}; "
                 "lower --workers or set --model-arg gpus_per_worker to a fraction"
             )
-        return Placement(workers, cpu_share(cpus, workers, cap=1.0), share)
+        return Placement(workers, options.cpus_per_worker or cpu_share(cpus, workers, cap=1.0), share)
     workers = options.workers or max(1, math.floor(cpus / 2))
-    return Placement(workers, cpu_share(cpus, workers), 0.0)
+    return Placement(workers, options.cpus_per_worker or cpu_share(cpus, workers), 0.0)
 
 
 def cpu_share(cpus: float, workers: int, cap: float | None = None) -> float:

@@ -25,6 +25,9 @@ class RayOptions:
     """Actors to start; None: one per GPU (per ``gpus_per_worker``), or one per 2 CPUs without GPUs."""
     gpus_per_worker: float | None = None
     """GPUs each actor requests; None: 1 on a cluster with GPUs."""
+    cpus_per_worker: float | None = None
+    """CPUs each actor requests (Ray sets its thread count from it); None: the CPUs shared evenly (CPU workers),
+    or 1 (GPU workers)."""
     retries: int = 2
     """How often Ray restarts a dead worker and retries its units before the loss is reported."""
     chunk: int | None = None

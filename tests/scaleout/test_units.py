@@ -93,6 +93,7 @@ def test_shards_merge_in_example_order_without_duplicates(tmp_path: Path) -> Non
         ({"CPU": 8}, RayOptions("local"), None, (4, 2.0, 0.0)),
         ({"CPU": 2}, RayOptions("local", workers=2), None, (2, 1.0, 0.0)),
         ({"CPU": 2}, RayOptions("local", workers=3), None, (3, 0.6667, 0.0)),
+        ({"CPU": 2}, RayOptions("local", workers=1, cpus_per_worker=1), None, (1, 1, 0.0)),
         ({"CPU": 16, "GPU": 4}, RayOptions("auto"), None, (4, 1.0, 1.0)),
         ({"CPU": 16, "GPU": 2}, RayOptions("auto", gpus_per_worker=0.25), None, (8, 1.0, 0.25)),
         ({"CPU": 16, "GPU": 2}, RayOptions("auto"), "cpu", (8, 2.0, 0.0)),
