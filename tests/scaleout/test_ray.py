@@ -162,3 +162,8 @@ def test_cli_run_on_ray_prints_one_line_per_worker(cluster: str, tasks: Path, tm
     workers = [line for line in outs["ray"].splitlines() if line.startswith("worker ")]
     assert len(workers) == 2 and all("examples, model" in line and "utilisation" in line for line in workers)
     assert sum(int(line.split(": ")[1].split()[0]) for line in workers) == 64
+    submission = str(tmp_path / "ray" / "m")
+    for command in (["validate", submission], ["score", submission, "--no-semantic"]):  # unchanged commands
+        result = CliRunner().invoke(app, [*command, "--tasks-root", str(tasks)])
+        assert result.exit_code == 0, result.output
+    assert _records(tmp_path / "ray") == _records(tmp_path / "local")
