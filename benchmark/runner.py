@@ -345,9 +345,11 @@ def execute_distributed(
         RunError: the cluster, a worker or a unit failed; finished units are merged and kept.
     """
     runnable = fold_shards([p for p in result.plans if p.skip is None], variant)
-    for plan in runnable:
-        if plan.pending:
+
+    def headers() -> None:
+        for plan in (p for p in runnable if p.pending):
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+
     distributed = DistributedRequest(
         source=adapter_source(request.spec, request.args, request.adapter),
         works=runnable,
@@ -360,7 +362,7 @@ def execute_distributed(
     )
     total = sum(len(p.pending) for p in runnable)
     try:
-        outcome = run_distributed(distributed, progress(total) if progress else (lambda n: None))
+        outcome = run_distributed(distributed, progress(total) if progress else (lambda n: None), headers)
     except ScaleOutError as exc:
         raise RunError(f"{request.spec}: {exc}") from exc
     result.workers = outcome.workers

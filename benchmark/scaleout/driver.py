@@ -82,8 +82,12 @@ def adapter_source(spec: str, args: dict[str, str], adapter: Adapter | None) -> 
     return AdapterSource(spec, dict(args), ray.cloudpickle.dumps(adapter))
 
 
-def run_distributed(request: DistributedRequest, on_examples: Callable[[int], None]) -> Distributed:
+def run_distributed(
+    request: DistributedRequest, on_examples: Callable[[int], None], on_ready: Callable[[], None] = lambda: None
+) -> Distributed:
     """Run every pending example on Ray workers; shards are merged into the run files even on failure.
+
+    ``on_ready`` is called once every worker has loaded the model (the runner writes run headers then).
 
     Raises:
         ScaleOutError: the cluster cannot be reached or lacks resources, a worker cannot load the
@@ -99,6 +103,7 @@ def run_distributed(request: DistributedRequest, on_examples: Callable[[int], No
         place = placement(ray.cluster_resources(), request.options, request.device)
         actors = _start_workers(ray, request, place)
         infos = _wait_ready(ray, actors, request.options, place)
+        on_ready()
         return _Dispatch(ray, actors, infos, request).run(on_examples)
     finally:
         for work in request.works:

@@ -116,6 +116,7 @@ def test_worker_that_keeps_dying_is_reported_and_the_rest_kept(cluster: str, tas
 def test_worker_that_cannot_import_the_adapter(cluster: str, tasks: Path, tmp_path: Path) -> None:
     with pytest.raises(RunError, match="cannot run the model: cannot import the adapter: No module named"):
         _run(tasks, tmp_path, NeedsMissingExtra(), RayOptions(cluster, workers=1))
+    assert not (tmp_path / "m" / "runs").exists()  # no run header for a run that never started
 
 
 def test_killed_driver_rerun_gives_the_same_result(cluster: str, tasks: Path, local: Path, tmp_path: Path) -> None:
