@@ -7,7 +7,7 @@ that need them, so ``bench --help`` stays fast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +17,6 @@ import typer
 from benchmark import __version__
 
 if TYPE_CHECKING:
-    from benchmark.scaleout.driver import WorkerSummary
     from benchmark.scoring.labels import LabelResolver
 
 app = typer.Typer(
@@ -287,12 +286,8 @@ def run(
         str | None, typer.Option(help="auto (a GPU when there is one), cpu, cuda or cuda:N (torch adapters).")
     ] = None,
     dtype: Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (torch adapters).")] = None,
-    ray: Annotated[
-        str | None, typer.Option("--ray", help="Run on Ray workers: local, auto, ray://HOST:PORT or HOST:PORT.")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Ray workers (default: one per GPU, or one per 2 CPUs without GPUs).")
-    ] = None,
+    ray: Annotated[str | None, typer.Option(help="Run on Ray: local, auto, ray://HOST:PORT or HOST:PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray workers (default: one per GPU, or per 2 CPUs).")] = None,
     semantic: Semantic = True,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
@@ -313,8 +308,6 @@ def run(
     from benchmark.scaleout.options import RayOptions
     from benchmark.submission.card import submission_name
 
-    if workers is not None and not ray:
-        raise _fail("--workers sets the number of Ray workers: pass --ray too (e.g. --ray local)", code=2)
     selectors = [s for item in tasks or [] for s in item.split(",") if s]
     cache = out / (name or submission_name(model)) / "judge-cache.jsonl"
     args = _parse_model_args(model_arg)
@@ -333,7 +326,7 @@ def run(
         resolvers=resolvers,
         control=control,
         instructions=instructions,
-        ray=RayOptions(ray, workers) if ray else None,
+        ray=RayOptions(ray or "", workers) if ray or workers else None,
     )
     try:
         result = run_model(request, progress=_progress_bar)
@@ -353,19 +346,11 @@ def run(
             f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  "
             f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
         )
-    _echo_workers(result.workers)
+    for worker in result.workers:
+        typer.echo(worker.describe(), err=True)
     if not dry_run:
         _judge_summary(resolvers)
         typer.echo(f"records under {result.submission / 'runs'}", err=True)
-
-
-def _echo_workers(workers: Sequence[WorkerSummary]) -> None:
-    for w in workers:
-        typer.echo(
-            f"worker {w.index} on {w.node}{' GPU ' + w.gpus if w.gpus else ''}: {w.examples} examples, "
-            f"model {w.model_seconds:.2f}s, utilisation {w.utilisation:.0%}{' (died)' if w.died else ''}",
-            err=True,
-        )
 
 
 def _progress_bar(total: int) -> Callable[[int], None]:

@@ -44,6 +44,13 @@ class WorkerSummary:
     """Model seconds over the wall time of the distributed phase."""
     died: bool = False
 
+    def describe(self) -> str:
+        """One line for the end of a run."""
+        return (
+            f"worker {self.index} on {self.node}{' GPU ' + self.gpus if self.gpus else ''}: {self.examples} examples, "
+            f"model {self.model_seconds:.2f}s, utilisation {self.utilisation:.0%}{' (died)' if self.died else ''}"
+        )
+
 
 @dataclass
 class Distributed:

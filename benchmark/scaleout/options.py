@@ -54,6 +54,8 @@ def take_ray_args(args: dict[str, str], options: RayOptions) -> tuple[dict[str, 
     Raises:
         ScaleOutError: Ray is not installed, workers below 1, or a GPU share that is not a positive number.
     """
+    if not options.address:
+        raise ScaleOutError("--workers sets the number of Ray workers: pass --ray too (e.g. --ray local)")
     require_ray()
     if options.workers is not None and options.workers < 1:
         raise ScaleOutError("--workers must be at least 1")
