@@ -6,15 +6,15 @@ that need them, so ``bench --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from benchmark import __version__
+from benchmark.commands import tasks as tasks_commands
+from benchmark.commands.common import fail as _fail
 
 if TYPE_CHECKING:
     from benchmark.scoring.labels import LabelResolver
@@ -26,26 +26,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class OutputFormat(str, Enum):
-    """How ``bench validate`` prints findings."""
-
-    text = "text"
-    json = "json"
-    github = "github"
-
-
-class SchemaName(str, Enum):
-    """Which file's JSON Schema to print."""
-
-    task = "task"
-    example = "example"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
@@ -63,165 +43,12 @@ def _main(
     """Evaluate speech foundation models and audio LLMs on community tasks."""
 
 
-@app.command()
-def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Task folders, or parents of task folders.")],
-    deep: Annotated[bool, typer.Option("--deep", help="Decode every audio file (parallel workers).")] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
-    changed_since: Annotated[
-        str | None, typer.Option("--changed-since", metavar="REF", help="Only folders changed since a git ref.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes for --deep (default: all cores).")] = None,
-    tasks_root: Annotated[
-        Path, typer.Option("--tasks-root", help="Task folders that submissions are checked against.")
-    ] = Path("tasks"),
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Count score-protecting warnings as errors (always with --format github).")
-    ] = False,
-) -> None:
-    """Check task folders (and submissions) against the contract; exit 1 if any error is found."""
-    from benchmark.findings import format_findings
-    from benchmark.validate import UsageError, validate_paths
-
-    try:
-        reports = validate_paths(
-            paths,
-            deep=deep,
-            changed_since=changed_since,
-            workers=workers,
-            tasks_root=tasks_root,
-            strict=strict or fmt is OutputFormat.github,
-        )
-    except UsageError as exc:
-        raise _fail(str(exc), code=2) from None
-    findings = [f for r in reports for f in r.findings]
-    if findings:
-        typer.echo(format_findings(findings, fmt.value))
-    n_err = sum(f.level == "error" for f in findings)
-    n_warn = len(findings) - n_err
-    if fmt is not OutputFormat.json:
-        n_subs = sum((r.root / "model.json").exists() for r in reports)
-        typer.echo(
-            f"{len(reports) - n_subs} task folder(s) and {n_subs} submission(s) checked: {n_err} error(s), "
-            f"{n_warn} warning(s)",
-            err=True,
-        )
-    raise typer.Exit(1 if n_err else 0)
-
-
-@app.command()
-def schema(
-    which: Annotated[SchemaName, typer.Argument(help="task (task.json) or example (a line of examples.jsonl).")] = (
-        SchemaName.task
-    ),
-    write: Annotated[
-        bool, typer.Option("--write", help="Regenerate the committed schema files instead (after adding a metric).")
-    ] = False,
-) -> None:
-    """Print the JSON Schema of task.json or of an examples.jsonl line."""
-    from benchmark.task.schemas import json_schema, write_schemas
-
-    if write:
-        for path in write_schemas():
-            typer.echo(f"wrote {path}")
-        return
-    typer.echo(json.dumps(json_schema(which.value), indent=2))
-
-
-@app.command("new-task")
-def new_task(
-    name: Annotated[str, typer.Argument(help="CamelCase task name, e.g. SpeakerGender.")],
-    dimension: Annotated[
-        str, typer.Option(help="content, speaker, semantics, paralinguistics, degradation, audio or music.")
-    ],
-    task_type: Annotated[str, typer.Option(help="classification, regression or generation.")],
-    labels: Annotated[str | None, typer.Option(help="Comma-separated labels (classification).")] = None,
-    metric: Annotated[str | None, typer.Option(help="Metric (default: the first for the task type).")] = None,
-    license_id: Annotated[str, typer.Option("--license", help="SPDX licence id of the data.")] = "CC-BY-4.0",
-    language: Annotated[list[str] | None, typer.Option(help="BCP-47 language code (repeatable).")] = None,
-    author: Annotated[list[str] | None, typer.Option(help="Author name (repeatable).")] = None,
-    audio_inputs: Annotated[int, typer.Option(help="Audio clips per example.")] = 1,
-    root: Annotated[Path, typer.Option(help="Where task folders live.")] = Path("tasks"),
-) -> None:
-    """Scaffold a task folder; add audio and examples, then run `bench validate`."""
-    from benchmark.authoring.scaffold import ScaffoldError
-    from benchmark.authoring.scaffold import new_task as scaffold
-
-    label_list = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
-    try:
-        folder = scaffold(
-            root,
-            name,
-            dimension=dimension,
-            task_type=task_type,
-            labels=label_list,
-            metric=metric,
-            license_id=license_id,
-            languages=language,
-            authors=author,
-            audio_inputs=audio_inputs,
-        )
-    except ScaffoldError as exc:
-        raise _fail(str(exc), code=2) from None
-    typer.echo(
-        f"created {folder}: add audio under {folder / 'audio'}, one line per example in "
-        f"{folder / 'examples.jsonl'}, fill in README.md, then run `bench validate {folder}`"
-    )
-
-
-@app.command("import-hf")
-def import_hf(
-    source: Annotated[str, typer.Argument(help="Hub dataset id, save_to_disk folder, or parquet file(s) folder.")],
-    name: Annotated[str, typer.Option(help="Task name (CamelCase).")],
-    dimension: Annotated[str, typer.Option(help="Leaderboard dimension.")],
-    license_id: Annotated[str, typer.Option("--license", help="SPDX licence id of the source data.")],
-    revision: Annotated[str | None, typer.Option(help="Hub commit to pin (recorded in task.json).")] = None,
-    task_type: Annotated[str, typer.Option(help="classification, regression or generation.")] = "classification",
-    metric: Annotated[str | None, typer.Option(help="Metric (default: the first for the task type).")] = None,
-    description: Annotated[str | None, typer.Option(help="One or two sentences.")] = None,
-    language: Annotated[list[str] | None, typer.Option(help="BCP-47 language code (repeatable).")] = None,
-    instruction: Annotated[list[str] | None, typer.Option(help="Extra instruction (repeatable).")] = None,
-    out: Annotated[Path, typer.Option(help="Where task folders live.")] = Path("tasks"),
-) -> None:
-    """Convert a Dynamic-SUPERB instance (columns file, audio, instruction, label) into a task folder."""
-    from benchmark.authoring.hf import ConversionError
-    from benchmark.authoring.hf import import_hf as convert
-    from benchmark.task import TaskLoadError
-
-    try:
-        folder = convert(
-            source,
-            name=name,
-            dimension=dimension,
-            out_root=out,
-            license_id=license_id,
-            revision=revision,
-            task_type=task_type,
-            metric=metric,
-            description=description,
-            languages=language,
-            extra_instructions=instruction,
-        )
-    except (ConversionError, TaskLoadError) as exc:
-        raise _fail(str(exc)) from None
-    typer.echo(f"wrote {folder}")
-
-
-@app.command("export-hf")
-def export_hf(
-    task: Annotated[Path, typer.Argument(help="Task folder.")],
-    out: Annotated[Path, typer.Argument(help="Output folder for the parquet files.")],
-) -> None:
-    """Write a task as Dynamic-SUPERB-style parquet files (file, audio, instruction, label)."""
-    from benchmark.authoring.hf import export_hf as export
-    from benchmark.task import TaskLoadError
-
-    try:
-        written = export(task, out)
-    except TaskLoadError as exc:
-        raise _fail(str(exc)) from None
-    for path in written:
-        typer.echo(f"wrote {path}")
+# The contributor commands live in benchmark/commands/tasks.py; registered here, in the order `bench --help` shows.
+app.command()(tasks_commands.validate)
+app.command()(tasks_commands.schema)
+app.command("new-task")(tasks_commands.new_task)
+app.command("import-hf")(tasks_commands.import_hf)
+app.command("export-hf")(tasks_commands.export_hf)
 
 
 def _parse_model_args(pairs: list[str] | None) -> dict[str, str]:
@@ -475,20 +302,7 @@ def leaderboard_build(
         typer.echo(f"wrote {len(files)} files under {site} (open {site / 'index.html'})")
 
 
-@app.command("generate-suite")
-def generate_suite(
-    out: Annotated[Path, typer.Option(help="Where to write the task folders.")] = Path("tasks"),
-    only: Annotated[list[str] | None, typer.Option(help="Generate only this task (repeatable).")] = None,
-) -> None:
-    """Regenerate the shipped synthetic task suite (needs espeak-ng); deterministic."""
-    from benchmark.suite import SynthError, generate
-
-    try:
-        folders = generate(out, only)
-    except (KeyError, SynthError) as exc:
-        raise _fail(str(exc).strip("'\""), code=2) from None
-    for folder in folders:
-        typer.echo(f"wrote {folder}")
+app.command("generate-suite")(tasks_commands.generate_suite)
 
 
 def main() -> None:

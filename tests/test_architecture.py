@@ -26,7 +26,8 @@ LAYERS = {
     "scaleout": 4,
     "runner": 5,
     "validate": 5,
-    "cli": 6,
+    "commands": 6,
+    "cli": 7,
 }
 
 

@@ -1,0 +1,1 @@
+"""The command modules of ``bench`` that ``benchmark/cli.py`` registers (kept apart to keep the CLI readable)."""
