@@ -293,7 +293,7 @@ def leaderboard_build(
         tasks = load_tasks(select_tasks([], tasks_root))
     except (RunError, SelectionError) as exc:
         raise _fail(str(exc), code=2) from None
-    board = build_leaderboard(submissions, tasks)
+    board = build_leaderboard(submissions, tasks, cache=out / ".cache")
     for path in write_tables(board, out):
         typer.echo(f"wrote {path}")
     if site is not None and not no_site:

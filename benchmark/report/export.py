@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -130,18 +132,49 @@ def trust_markdown(board: Leaderboard) -> list[str]:
     return out
 
 
+def _csv_column(values: list[Any]) -> list[str]:
+    """Cells of one CSV column, written as pandas writes them (an int column with gaps is written as floats)."""
+    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    numeric = [v for v in present if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    as_float = (
+        bool(numeric)
+        and len(numeric) == len(present)
+        and (len(present) < len(values) or any(isinstance(v, float) for v in numeric))
+    )
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append("")
+        elif as_float:
+            out.append(repr(float(v)))
+        else:
+            out.append(str(v))
+    return out
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    """Rows as CSV: columns in order of first appearance, missing cells empty (no pandas: it costs a second)."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    cells = [_csv_column([row.get(c) for row in rows]) for c in columns]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)  # an empty table is one empty line, as pandas wrote it
+        writer.writerows(zip(*cells, strict=True))
+
+
 def write_tables(board: Leaderboard, out: Path) -> list[Path]:
     """Write tasks/dimensions as CSV, everything as JSON, and a Markdown page, under ``out``."""
-    import pandas as pd
-
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, rows in board.tables().items():
+    tables = board.tables()
+    tables["models"] = [
+        {k: json.dumps(v) if k in ("adapter_args", "trained_on") else v for k, v in row.items()} for row in board.models
+    ]
+    for name, rows in tables.items():
         path = out / f"{name}.csv"
-        frame = pd.DataFrame(rows)
-        if name == "models" and not frame.empty:
-            frame = frame.assign(**{c: frame[c].map(json.dumps) for c in ("adapter_args", "trained_on")})
-        frame.to_csv(path, index=False, lineterminator="\n")
+        write_csv(rows, path)
         written.append(path)
     path = out / "leaderboard.json"
     path.write_text(

@@ -207,7 +207,7 @@ def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:
     task_rows = []
     for t in sorted(tasks, key=lambda t: (t.card.dimension, t.name)):
         spec = METRICS[t.card.metric]
-        n_models = sum(1 for r in board.tasks if r["task"] == t.name)
+        n_models = len(board.task_rows_by("task").get(t.name, []))
         task_rows.append(
             [
                 (f'<a href="tasks/{_e(t.name)}.html">{_e(t.name)}</a>', t.name),
@@ -332,7 +332,7 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
         else "<p>No results yet.</p>"
     )
     rows = []
-    for r in sorted((r for r in board.tasks if r["model"] == name), key=lambda r: (r["dimension"], r["task"])):
+    for r in sorted(board.task_rows_by("model").get(name, []), key=lambda r: (r["dimension"], r["task"])):
         rows.append(
             [
                 (f'<a href="../tasks/{_e(r["task"])}.html">{_e(r["task"])}</a>', r["task"]),
@@ -411,7 +411,7 @@ def build_site(
     layer_weights = layer_weights or {}
     pages: dict[Path, str] = {out / "index.html": _page("Speech benchmark leaderboard", _overview(board, tasks), 0)}
     for task in tasks:
-        rows = [r for r in board.tasks if r["task"] == task.name]
+        rows = board.task_rows_by("task").get(task.name, [])
         body = _task_page(task, rows) + trust_task_section(board, task.name)
         pages[out / "tasks" / f"{task.name}.html"] = _page(f"{task.name} – task", body, 1)
     for card in board.models:

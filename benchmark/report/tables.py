@@ -15,22 +15,22 @@ tables are built for all tasks, the seen ones and the unseen ones.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from benchmark.scoring.aggregate import bootstrap_ci, bootstrap_indices, normalised_score, normalised_scores
+from benchmark.report.cells import CellCache, CellStats, cell_key, compute_cells, percentile_cis
 from benchmark.scoring.chance import majority_answer
 from benchmark.scoring.metrics import METRICS, ScoredSet, scored_set
 from benchmark.submission.card import ModelCard, read_model_card
 from benchmark.submission.records import Record, read_records, run_path
-from benchmark.submission.scorer import make_record, scorer_for
+from benchmark.submission.scorer import scorer_for
 from benchmark.task.card import DIMENSIONS
 from benchmark.task.folder import Task
 
@@ -90,10 +90,6 @@ def current_records(submission: Path, task: Task) -> list[Record]:
     return [r for r in read_records(path) if r.split == "test" and r.task_hash == task.content_hash]
 
 
-def _task_seed(task: Task) -> int:
-    return int.from_bytes(hashlib.sha256(task.key.encode()).digest()[:4], "big")
-
-
 @dataclass(frozen=True)
 class Chance:
     """A task's chance level: the majority baseline's scored answers, or a constant without a train split."""
@@ -124,51 +120,82 @@ def chance_of(task: Task) -> Chance:
         return Chance(None, METRICS[card.metric].chance_fallback(len(card.labels or ())))
     answer = majority_answer(card.task_type, [e.label for e in train], card.labels or ())
     score = scorer_for(task)
-    records = [make_record(task, e, answer, score(e, answer), 0.0) for e in task.split("test")]
-    return Chance(scored_set(card.metric, records, card.labels or ()))
+    scored = []
+    for e in task.split("test"):
+        s = score(e, answer)
+        scored.append(_Scored(e.label, s.answer, s.score, s.errors, s.ref_units, s.value))
+    return Chance(scored_set(card.metric, scored, card.labels or ()))
 
 
-def _cell(sub: Submission, task: Task, records: list[Record], chance: Chance, resamples: int) -> Cell:
-    card = task.card
-    scored = scored_set(card.metric, records, card.labels or ())
-    spec = METRICS[card.metric]
-    idx = bootstrap_indices(scored.n, min(resamples, spec.resamples), _task_seed(task))
-    reps = scored.replicates(idx)
-    # Chance is measured on the same examples as the model (a --limit run scores a prefix).
-    positions = {e.id: i for i, e in enumerate(task.split("test"))}
-    rows = np.array([positions[r.id] for r in records])
-    chance_value = chance.value(rows)
-    chance_reps = chance.replicates(rows[idx])
-    tiers: dict[str, int] = {}
-    for r in records:
-        tiers[r.tier] = tiers.get(r.tier, 0) + 1
-    value = scored.value()
+class _Scored(NamedTuple):
+    """The fields of a record that ``scored_set`` reads (chance needs no full record)."""
+
+    reference: Any
+    answer: Any
+    score: float
+    errors: int | None
+    ref_units: int | None
+    value: float | None
+
+
+def _make_cell(sub: Submission, task: Task, stats: CellStats) -> Cell:
     return Cell(
         model=sub.card.name,
         task=task,
-        value=value,
-        ci=bootstrap_ci(reps),
-        n=scored.n,
-        na_rate=tiers.get("na", 0) / scored.n,
-        tiers=tiers,
-        chance=chance_value,
-        normalised=normalised_score(value, chance_value, spec),
-        normalised_reps=normalised_scores(reps, chance_reps, spec),
+        value=stats.value,
+        ci=stats.ci,
+        n=stats.n,
+        na_rate=stats.na_rate,
+        tiers=stats.tiers,
+        chance=stats.chance,
+        normalised=stats.normalised,
+        normalised_reps=stats.normalised_reps,
         seen=task.name in sub.card.trained_on,
-        seconds=sum(r.seconds for r in records),
+        seconds=stats.seconds,
     )
 
 
-def collect_cells(submissions: Sequence[Submission], tasks: Sequence[Task], resamples: int = RESAMPLES) -> list[Cell]:
-    """One cell per (model, task) that has at least one current record."""
-    chance = {t.key: chance_of(t) for t in tasks}
-    cells = []
-    for sub in submissions:
-        for task in tasks:
+def collect_cells(
+    submissions: Sequence[Submission], tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
+) -> list[Cell]:
+    """One cell per (model, task) that has at least one current record.
+
+    All models of a task are bootstrapped together; with ``cache`` (a folder), cells
+    of run files that did not change since the last build are read back instead.
+    """
+    store = CellCache(cache)
+    cells: dict[tuple[int, str], Cell] = {}
+    run_files = [_run_files(sub.folder) for sub in submissions]
+    for task in tasks:
+        todo: list[tuple[int, str, list[Record]]] = []
+        for i, sub in enumerate(submissions):
+            path = run_files[i].get(f"{task.key}.jsonl")
+            if path is None:
+                continue
+            key = cell_key(store.run_hash(sub.folder.name, path), task.content_hash, resamples) if cache else ""
+            cached = store.get(sub.folder.name, task.key, key) if cache else None
+            if cached is not None:
+                cells[(i, task.key)] = _make_cell(sub, task, cached)
+                continue
             records = current_records(sub.folder, task)
             if records:
-                cells.append(_cell(sub, task, records, chance[task.key], resamples))
-    return cells
+                todo.append((i, key, records))
+        if todo:
+            positions = {e.id: j for j, e in enumerate(task.split("test"))}
+            computed = compute_cells(task, [r for _, _, r in todo], chance_of(task), resamples, positions)
+            for (i, key, _), stats in zip(todo, computed, strict=True):
+                store.put(submissions[i].folder.name, task.key, key, stats)
+                cells[(i, task.key)] = _make_cell(submissions[i], task, stats)
+    store.save()
+    return [cells[(i, t.key)] for i in range(len(submissions)) for t in tasks if (i, t.key) in cells]
+
+
+def _run_files(submission: Path) -> dict[str, Path]:
+    """The run files of a submission by file name (one directory listing instead of a stat per task)."""
+    runs = submission / "runs"
+    if not runs.is_dir():
+        return {}
+    return {e.name: runs / e.name for e in os.scandir(runs) if e.name.endswith(".jsonl") and e.is_file()}
 
 
 def _keep(cell: Cell, split: str) -> bool:
@@ -182,6 +209,7 @@ def _r(x: float, digits: int = 6) -> float | None:
 def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     """The per-task table: one row per model and task."""
     rows = []
+    n_test = {c.task.key: len(c.task.split("test")) for c in cells}
     for c in sorted(cells, key=lambda c: (c.task.card.dimension, c.task.name, c.model)):
         spec = METRICS[c.task.card.metric]
         rows.append(
@@ -196,7 +224,7 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                 "ci_low": _r(c.ci[0]),
                 "ci_high": _r(c.ci[1]),
                 "n": c.n,
-                "n_test": len(c.task.split("test")),
+                "n_test": n_test[c.task.key],
                 "na_rate": _r(c.na_rate),
                 "chance": _r(c.chance),
                 "normalised": _r(c.normalised, 2),
@@ -213,34 +241,51 @@ def _mean_of(parts: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
     return float(np.mean([p for p, _ in parts])), np.nanmean(np.stack([r[:width] for _, r in parts]), axis=0)
 
 
-def _row(model: str, split: str, dimension: str, score: float, reps: np.ndarray, tasks: int) -> dict[str, Any]:
-    lo, hi = bootstrap_ci(reps)
+def _row(model: str, split: str, dimension: str, score: float, ci: tuple[float, float], tasks: int) -> dict[str, Any]:
     return {
         "model": model,
         "split": split,
         "dimension": dimension,
         "score": _r(score, 2),
-        "ci_low": _r(lo, 2),
-        "ci_high": _r(hi, 2),
+        "ci_low": _r(ci[0], 2),
+        "ci_high": _r(ci[1], 2),
         "tasks": tasks,
     }
 
 
 def dimension_rows(cells: Sequence[Cell], models: Sequence[str]) -> list[dict[str, Any]]:
     """Per model, split and dimension: mean normalised score, interval, number of tasks; plus overall."""
-    rows = []
+    pending: list[tuple[str, str, str, float, np.ndarray, int]] = []
+    by_model: dict[str, list[Cell]] = {}
+    for c in cells:
+        if math.isfinite(c.normalised):
+            by_model.setdefault(c.model, []).append(c)
     for model in models:
         for split in SPLITS:
-            mine = [c for c in cells if c.model == model and _keep(c, split) and math.isfinite(c.normalised)]
+            mine = [c for c in by_model.get(model, []) if _keep(c, split)]
             dim_means: list[tuple[float, np.ndarray]] = []
             for dim in DIMENSIONS:
                 parts = [(c.normalised, c.normalised_reps) for c in mine if c.task.card.dimension == dim]
                 if parts:
                     dim_means.append(_mean_of(parts))
-                    rows.append(_row(model, split, dim, *dim_means[-1], tasks=len(parts)))
+                    pending.append((model, split, dim, *dim_means[-1], len(parts)))
             if dim_means:
-                rows.append(_row(model, split, "overall", *_mean_of(dim_means), tasks=len(mine)))
-    return rows
+                pending.append((model, split, "overall", *_mean_of(dim_means), len(mine)))
+    cis = _intervals([entry[4] for entry in pending])
+    return [_row(m, split, dim, score, cis[i], n) for i, (m, split, dim, score, _, n) in enumerate(pending)]
+
+
+def _intervals(replicates: list[np.ndarray]) -> list[tuple[float, float]]:
+    """Percentile intervals, one ``np.percentile`` call per replicate width (one call, usually)."""
+    cis: list[tuple[float, float]] = [(math.nan, math.nan)] * len(replicates)
+    by_width: dict[int, list[int]] = {}
+    for i, reps in enumerate(replicates):
+        by_width.setdefault(len(reps), []).append(i)
+    for width, rows in by_width.items():
+        matrix = np.stack([replicates[i] for i in rows]) if width else np.zeros((len(rows), 0))
+        for i, ci in zip(rows, percentile_cis(matrix), strict=True):
+            cis[i] = ci
+    return cis
 
 
 @dataclass
@@ -263,9 +308,20 @@ class Leaderboard:
     yes_bias: list[dict[str, Any]] = field(default_factory=list)
     """Per model and yes/no task: the "yes" rate next to the label balance."""
 
+    _groups: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict, repr=False, compare=False)
+
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         """Every table by its export name."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def task_rows_by(self, column: str) -> dict[str, list[dict[str, Any]]]:
+        """Rows of the task table grouped by ``column`` (``task`` or ``model``), in table order; built once."""
+        if column not in self._groups:
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for row in self.tasks:
+                groups.setdefault(row[column], []).append(row)
+            self._groups[column] = groups
+        return self._groups[column]
 
 
 TABLES = (
@@ -281,13 +337,15 @@ TABLES = (
 )
 
 
-def build_tables(submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES) -> Leaderboard:
-    """Recompute the main tables from the records under ``submissions_root``.
+def build_tables(
+    submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
+) -> Leaderboard:
+    """Recompute the main tables from the records under ``submissions_root`` (reusing ``cache`` for unchanged runs).
 
     Control and robustness runs (model cards with a ``base``) are left out here: ``report.trust`` reads them.
     """
     subs = [s for s in load_submissions(submissions_root) if s.card.base is None]
-    cells = collect_cells(subs, tasks, resamples)
+    cells = collect_cells(subs, tasks, resamples, cache)
     models = [s.card.model_dump() for s in subs]
     return Leaderboard(
         models=models, tasks=task_rows(cells), dimensions=dimension_rows(cells, [s.card.name for s in subs])

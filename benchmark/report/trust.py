@@ -298,9 +298,11 @@ def yes_bias_rows(
     return rows
 
 
-def build_leaderboard(submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES) -> Leaderboard:
-    """The main tables (``build_tables``) plus the trust tables, all recomputed from the records."""
-    board = build_tables(submissions_root, tasks, resamples)
+def build_leaderboard(
+    submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
+) -> Leaderboard:
+    """The main tables (``build_tables``, through the cell ``cache``) plus the trust tables, from the records."""
+    board = build_tables(submissions_root, tasks, resamples, cache)
     subs = load_submissions(submissions_root)
     mains = {s.card.name: s for s in subs if s.card.base is None}
     derived = [s for s in subs if s.card.base is not None]

@@ -114,16 +114,79 @@ class AudioHeader:
 
 
 def read_header(path: str | os.PathLike[str]) -> AudioHeader:
-    """Read an audio header with libsndfile.
+    """Read an audio header: a plain FLAC or PCM WAV header is parsed directly, anything else by libsndfile.
+
+    The direct parse reads 4 KiB and accepts only headers it fully understands (the
+    answer libsndfile gives for them; tests compare the two), which makes header
+    checks of a large suite several times faster.
 
     Raises:
         AudioError: T310 when libsndfile cannot open the file.
     """
     try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            size = os.fstat(f.fileno()).st_size
+    except OSError as exc:
+        raise AudioError("T310", f"cannot be read: {exc}") from exc
+    header = _flac_header(head) if head[:4] == b"fLaC" else _wav_header(head, size)
+    if header is not None:
+        return header
+    try:
         with sf.SoundFile(path) as f:
             return AudioHeader(f.format, f.samplerate, f.channels, f.frames)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise AudioError("T310", f"cannot be decoded as audio: {exc}") from exc
+
+
+def _flac_header(head: bytes) -> AudioHeader | None:
+    """STREAMINFO of a FLAC file that starts with it (no ID3 tag, known length), else None."""
+    if len(head) < 42 or head[4] & 0x7F != 0 or int.from_bytes(head[5:8], "big") != 34:
+        return None
+    info = int.from_bytes(head[18:26], "big")  # rate:20 channels-1:3 bits-1:5 samples:36
+    rate, channels, samples = info >> 44, ((info >> 41) & 0x7) + 1, info & ((1 << 36) - 1)
+    if rate == 0 or samples == 0:
+        return None  # libsndfile decides what an unknown length or rate means
+    return AudioHeader("FLAC", rate, channels, samples)
+
+
+_WAV_SAMPLE_BITS = {1: (8, 16, 24, 32), 3: (32, 64)}  # PCM, IEEE float
+
+
+def _wav_header(head: bytes, size: int) -> AudioHeader | None:
+    """A canonical RIFF/WAVE PCM or float header whose chunks fit the file, else None."""
+    if (
+        len(head) < 44
+        or head[:4] != b"RIFF"
+        or head[8:12] != b"WAVE"
+        or int.from_bytes(head[4:8], "little") + 8 != size
+    ):
+        return None
+    pos, fmt = 12, None
+    while pos + 8 <= len(head):
+        kind, length = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if kind == b"fmt " and length >= 16 and pos + 24 <= len(head):
+            fmt = head[pos + 8 : pos + 24]
+        elif kind == b"data":
+            return _wav_from_fmt(fmt, length) if pos + 8 + length <= size else None
+        pos += 8 + length + (length & 1)
+    return None
+
+
+def _wav_from_fmt(fmt: bytes | None, data_bytes: int) -> AudioHeader | None:
+    if fmt is None:
+        return None
+    tag, channels, rate = (
+        int.from_bytes(fmt[0:2], "little"),
+        int.from_bytes(fmt[2:4], "little"),
+        int.from_bytes(fmt[4:8], "little"),
+    )
+    align, bits = int.from_bytes(fmt[12:14], "little"), int.from_bytes(fmt[14:16], "little")
+    if bits not in _WAV_SAMPLE_BITS.get(tag, ()) or channels == 0 or rate == 0 or align != channels * bits // 8:
+        return None
+    if data_bytes % align:
+        return None
+    return AudioHeader("WAV", rate, channels, data_bytes // align)
 
 
 def header_problems(header: AudioHeader) -> list[tuple[str, str]]:

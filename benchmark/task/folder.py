@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -71,20 +72,32 @@ class Task(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 over task.json, examples.jsonl and every referenced audio file."""
         h = hashlib.sha256()
-        for path in self._hashed_files():
-            h.update(path.relative_to(self.root).as_posix().encode() + b"\0")
-            h.update(path.read_bytes())
+        root = str(self.root)
+        for rel in self._hashed_files():
+            # Plain string paths: this loop runs once per file of every task on every run and build.
+            with open(os.path.join(root, rel), "rb") as f:
+                data = f.read()
+            h.update(_posix(rel).encode() + b"\0")
+            h.update(data)
         return h.hexdigest()
 
-    def _hashed_files(self) -> Iterator[Path]:
-        yield self.root / "task.json"
-        yield self.root / "examples.jsonl"
+    def _hashed_files(self) -> Iterator[str]:
+        """Relative POSIX paths: the card, the examples, then each audio file once, in example order."""
+        yield "task.json"
+        yield "examples.jsonl"
         seen: set[str] = set()
         for example in self.examples:
             for rel in example.audio_paths:
                 if rel not in seen:
                     seen.add(rel)
-                    yield self.root / rel
+                    yield rel
+
+
+def _posix(rel: str) -> str:
+    """``rel`` as pathlib spells it (no ``.`` parts or doubled slashes), which the hash has always used."""
+    if "//" in rel or rel.startswith("./") or "/./" in rel or rel.endswith("/."):
+        return PurePosixPath(rel).as_posix()
+    return rel
 
 
 class TaskLoadError(Exception):

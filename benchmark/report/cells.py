@@ -1,0 +1,248 @@
+"""Task cells computed many at once, and the incremental cell cache of ``bench leaderboard build``.
+
+All cells of one task that ran the same examples share one bootstrap index matrix,
+so their replicates come from one call of the metric's ``replicates_many`` (a
+matrix product for the linear metrics) instead of one call per model.
+
+The cache keeps, per submission, the numbers of each cell together with the
+SHA-256 of the run file they came from, the task's content hash, the number of
+resamples and the harness version. A cell is reused only when all of those
+match, so an unchanged run file is never re-read or re-scored; anything else is
+recomputed. It lives next to the tables (``<tables>/.cache/``), never in the
+checkout's sources, and deleting it only costs one full rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark import __version__
+from benchmark.scoring.aggregate import bootstrap_indices, normalised_scores
+from benchmark.scoring.metrics import METRICS, scored_set
+from benchmark.submission.records import Record
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class CellStats:
+    """The numbers of one model on one task (what the cache stores)."""
+
+    value: float
+    ci: tuple[float, float]
+    n: int
+    na_rate: float
+    tiers: dict[str, int]
+    chance: float
+    normalised: float
+    normalised_reps: np.ndarray
+    seconds: float
+
+
+def task_seed(task_key: str) -> int:
+    """The bootstrap seed of a task: the same resamples for every model."""
+    return int.from_bytes(hashlib.sha256(task_key.encode()).digest()[:4], "big")
+
+
+def percentile_cis(reps: np.ndarray, level: float = 0.95) -> list[tuple[float, float]]:
+    """Percentile interval of each row of ``(cells, B)`` replicates, ignoring non-finite replicates."""
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    finite = np.isfinite(reps)
+    out = [(math.nan, math.nan)] * len(reps)
+    full = finite.all(axis=1) & (reps.shape[1] > 0)
+    if full.any():
+        lo, hi = np.percentile(reps[full], q, axis=1)
+        for i, a, b in zip(np.flatnonzero(full), lo, hi, strict=True):
+            out[i] = (float(a), float(b))
+    for i in np.flatnonzero(~full):
+        row = reps[i][finite[i]]
+        if row.size:
+            a, b = np.percentile(row, q)
+            out[i] = (float(a), float(b))
+    return out
+
+
+def compute_cells(
+    task: Any, runs: list[list[Record]], chance: Any, resamples: int, positions: dict[str, int]
+) -> list[CellStats]:
+    """Cells of one task for several models' current test records (grouped by the examples they ran).
+
+    ``chance`` is the task's :class:`benchmark.report.tables.Chance`; ``positions``
+    maps example ids to their row in the task's test split.
+    """
+    out: list[CellStats | None] = [None] * len(runs)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, records in enumerate(runs):
+        groups.setdefault(tuple(r.id for r in records), []).append(i)
+    for ids, members in groups.items():
+        group = _group_cells(task, [runs[i] for i in members], chance, resamples, ids, positions)
+        for i, stats in zip(members, group, strict=True):
+            out[i] = stats
+    return [c for c in out if c is not None]
+
+
+def _group_cells(
+    task: Any, runs: list[list[Record]], chance: Any, resamples: int, ids: tuple[str, ...], positions: dict[str, int]
+) -> list[CellStats]:
+    card = task.card
+    spec = METRICS[card.metric]
+    sets = [scored_set(card.metric, records, card.labels or ()) for records in runs]
+    n = len(ids)
+    idx = bootstrap_indices(n, min(resamples, spec.resamples), task_seed(task.key))
+    reps = spec.replicates_many(sets, idx)
+    values = spec.replicates_many(sets, np.arange(n)[None, :])[:, 0]
+    # Chance is measured on the same examples as the model (a --limit run scores a prefix).
+    rows = np.array([positions[i] for i in ids])
+    chance_value = chance.value(rows)
+    chance_reps = chance.replicates(rows[idx])
+    normalised_reps = normalised_scores(reps, chance_reps[None, :], spec)
+    normalised = normalised_scores(values, np.full(len(values), chance_value), spec)
+    cis = percentile_cis(reps)
+    cells = []
+    for k, records in enumerate(runs):
+        tiers: dict[str, int] = {}
+        for r in records:
+            tiers[r.tier] = tiers.get(r.tier, 0) + 1
+        cells.append(
+            CellStats(
+                value=float(values[k]),
+                ci=cis[k],
+                n=n,
+                na_rate=tiers.get("na", 0) / n,
+                tiers=tiers,
+                chance=float(chance_value),
+                normalised=float(normalised[k]),
+                normalised_reps=normalised_reps[k],
+                seconds=sum(r.seconds for r in records),
+            )
+        )
+    return cells
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a run file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cell_key(run_hash: str, task_hash: str, resamples: int) -> str:
+    """Everything a cell's numbers depend on, besides the metric code (covered by the harness version)."""
+    return f"{CACHE_FORMAT}/{__version__}/{resamples}/{task_hash}/{run_hash}"
+
+
+class CellCache:
+    """Per-submission cells keyed by run-file hash; ``None`` folder disables it."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.loaded: dict[str, dict[str, tuple[str, CellStats]]] = {}
+        self.fresh: dict[str, dict[str, tuple[str, CellStats]]] = {}
+        self.stat_hashes: dict[str, dict[str, list[Any]]] = {}
+        self.dirty: set[str] = set()
+
+    def _path(self, model: str) -> Path:
+        return (self.folder or Path(".")) / f"{model}.npz"
+
+    def _load(self, model: str) -> dict[str, tuple[str, CellStats]]:
+        if model in self.loaded or self.folder is None:
+            return self.loaded.setdefault(model, {})
+        entries: dict[str, tuple[str, CellStats]] = {}
+        try:
+            with np.load(self._path(model), allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                reps = data["reps"]
+            if meta.get("format") == CACHE_FORMAT:
+                self.stat_hashes[model] = meta["stats"]
+                for (task_key, key, stats), row in zip(meta["cells"], reps, strict=True):
+                    entries[task_key] = (key, _stats_from_json(stats, row))
+        except (OSError, ValueError, KeyError, TypeError):
+            entries = {}  # missing or unreadable: recompute (the cache is only ever a shortcut)
+        self.loaded[model] = entries
+        return entries
+
+    def run_hash(self, model: str, path: Path) -> str:
+        """The run file's hash; re-hashed only when its size, mtime or inode changed since the cache was written."""
+        self._load(model)
+        st = path.stat()
+        signature = [st.st_size, st.st_mtime_ns, st.st_ino]
+        known = self.stat_hashes.setdefault(model, {}).get(path.name)
+        if known is not None and known[:3] == signature:
+            return str(known[3])
+        digest = file_digest(path)
+        self.stat_hashes[model][path.name] = [*signature, digest]
+        self.dirty.add(model)
+        return digest
+
+    def get(self, model: str, task_key: str, key: str) -> CellStats | None:
+        """A cached cell, when its key matches."""
+        entry = self._load(model).get(task_key)
+        if entry is not None and entry[0] == key:
+            self.fresh.setdefault(model, {})[task_key] = entry
+            return entry[1]
+        return None
+
+    def put(self, model: str, task_key: str, key: str, stats: CellStats) -> None:
+        """Remember a computed cell."""
+        self.fresh.setdefault(model, {})[task_key] = (key, stats)
+        self.dirty.add(model)
+
+    def save(self) -> None:
+        """Write each submission's cells that changed (atomically); cells not used in this build are dropped."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for model, cells in self.fresh.items():
+            if model not in self.dirty and cells.keys() == self.loaded.get(model, {}).keys():
+                continue
+            keys = sorted(cells)
+            meta = {
+                "format": CACHE_FORMAT,
+                "stats": self.stat_hashes.get(model, {}),
+                "cells": [[k, cells[k][0], _stats_to_json(cells[k][1])] for k in keys],
+            }
+            reps = [cells[k][1].normalised_reps for k in keys]
+            width = max((len(r) for r in reps), default=0)
+            matrix = np.full((len(keys), width), np.nan)
+            for i, r in enumerate(reps):
+                matrix[i, : len(r)] = r
+            tmp = self._path(model).with_suffix(".tmp.npz")
+            np.savez(tmp, meta=np.array(json.dumps(meta)), reps=matrix, widths=np.array([len(r) for r in reps]))
+            os.replace(tmp, self._path(model))
+
+
+def _stats_to_json(s: CellStats) -> dict[str, Any]:
+    return {
+        "value": s.value,
+        "ci": list(s.ci),
+        "n": s.n,
+        "na_rate": s.na_rate,
+        "tiers": s.tiers,
+        "chance": s.chance,
+        "normalised": s.normalised,
+        "seconds": s.seconds,
+        "width": len(s.normalised_reps),
+    }
+
+
+def _stats_from_json(d: dict[str, Any], row: np.ndarray) -> CellStats:
+    return CellStats(
+        value=float(d["value"]),
+        ci=(float(d["ci"][0]), float(d["ci"][1])),
+        n=int(d["n"]),
+        na_rate=float(d["na_rate"]),
+        tiers={str(k): int(v) for k, v in d["tiers"].items()},
+        chance=float(d["chance"]),
+        normalised=float(d["normalised"]),
+        normalised_reps=row[: int(d["width"])].copy(),
+        seconds=float(d["seconds"]),
+    )
