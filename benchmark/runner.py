@@ -43,12 +43,16 @@ from benchmark.submission.records import (
     read_records,
     run_path,
     set_aside,
+    sync_pending,
     write_records_atomic,
 )
 from benchmark.submission.scorer import rescored, scorer_for
 from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task, TaskLoadError, load_task
+
+SYNC_SECONDS = 0.5
+"""Records reach the file every batch; fsync (power-cut safety) runs at most this often, and when the run ends."""
 
 
 class RunError(Exception):
@@ -168,7 +172,7 @@ def run_task(
     score = scorer_for(task, resolvers)
     for batch in batches(plan.pending, batch_size):
         outputs = predict_batch(adapter, task, batch, variant)
-        append_records(plan.run_file, to_records(task, batch, outputs, score, variant))
+        append_records(plan.run_file, to_records(task, batch, outputs, score, variant), sync_every=SYNC_SECONDS)
         on_batch(len(batch))
 
 
@@ -329,6 +333,8 @@ def execute(
             result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
+    finally:
+        sync_pending()
 
 
 def execute_distributed(

@@ -68,11 +68,19 @@ def package_versions(extra: Sequence[str] = ()) -> dict[str, str]:
     """Installed versions (read from package metadata, so nothing heavy is imported)."""
     out = {}
     for name in dict.fromkeys([*CORE_PACKAGES, *extra]):
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+        version = _version(name)
+        if version is not None:
+            out[name] = version
     return out
+
+
+@cache
+def _version(name: str) -> str | None:
+    """One package's version; read once per process (a metadata read costs about a millisecond per package)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 @cache
