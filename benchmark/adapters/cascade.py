@@ -15,10 +15,16 @@ LLM backends::
 
 ``cascade`` alone is ``faster-whisper+smollm2``, the offline default. Decoding is
 greedy for the LLM and beam search (5) for faster-whisper, so runs repeat exactly.
+faster-whisper decodes ``asr_batch_size`` clips (default 16) per batched pass.
+Transcripts are cached per clip (``benchmark.adapters.transcripts``;
+``--model-arg transcripts=DIR`` or ``transcripts=off``), so a re-run, or another
+LLM over the same ASR, transcribes nothing twice.
 """
 
 from __future__ import annotations
 
+import bisect
+import importlib.metadata
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,8 +34,10 @@ import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
 from benchmark.task.card import TaskCard
 
+SR = 16_000
 SYSTEM_PROMPT = (
     "You answer questions about audio recordings. You cannot hear the audio: you are given automatic "
     "transcripts of it, which may contain recognition errors. Reply with the answer only, on one line."
@@ -50,6 +58,15 @@ class LLM(Protocol):
         """One greedy reply per conversation."""
 
 
+def _stamp(source: str) -> str:
+    """A model folder as an identity: its path and the sizes and mtimes of its files (a hub id as given)."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return source
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    return f"{folder.resolve()} " + ",".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+
+
 def _package_dir(module: str, install: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
@@ -58,11 +75,21 @@ def _package_dir(module: str, install: str) -> Path:
 
 
 class FasterWhisperASR:
-    """faster-whisper on CPU (int8) or GPU (float16)."""
+    """faster-whisper on CPU (int8) or GPU (float16), many clips per batched decode.
 
-    def __init__(self, model_dir: str | None, device: str, beam_size: int = 5, language: str | None = None) -> None:
+    The clips of a call are laid end to end and handed to faster-whisper's
+    ``BatchedInferencePipeline`` as explicit clip timestamps (no VAD), so each clip
+    (or each 30-second window of a longer one) is one row of a batched encode and
+    beam search. Decoding is deterministic: no temperature fallback.
+    """
+
+    WINDOW = 30 * SR
+
+    def __init__(
+        self, model_dir: str | None, device: str, beam_size: int = 5, language: str | None = None, batch_size: int = 16
+    ) -> None:
         try:
-            from faster_whisper import WhisperModel
+            import faster_whisper
         except ImportError as exc:
             raise AdapterError(
                 "faster-whisper is not installed: pip install -c constraints.txt -e '.[cascade]'"
@@ -73,25 +100,49 @@ class FasterWhisperASR:
         if not Path(model_dir).is_dir():
             raise AdapterError(f"faster-whisper needs a local CTranslate2 model folder; {model_dir!r} is not one")
         cuda = device.startswith("cuda")
-        self.model = WhisperModel(
-            model_dir, device="cuda" if cuda else "cpu", compute_type="float16" if cuda else "int8"
+        compute = "float16" if cuda else "int8"
+        self.model = faster_whisper.WhisperModel(model_dir, device="cuda" if cuda else "cpu", compute_type=compute)
+        self.pipeline = faster_whisper.BatchedInferencePipeline(model=self.model)
+        self.beam_size, self.language, self.batch_size = beam_size, language, batch_size
+        weights = Path(model_dir) / "model.bin"
+        stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.exists() else "?"
+        self.identity = (
+            f"faster-whisper {faster_whisper.__version__} {Path(model_dir).resolve()} {stamp} {compute} "
+            f"beam={beam_size} language={language} batched"
         )
-        self.beam_size, self.language = beam_size, language
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
-        """Transcribe clip by clip (CTranslate2 parallelises inside each one)."""
-        out = []
-        for clip in clips:
-            segments, _ = self.model.transcribe(
-                np.asarray(clip, dtype=np.float32),
-                beam_size=self.beam_size,
-                language=self.language,
-                condition_on_previous_text=False,
-                vad_filter=False,
-                without_timestamps=True,
-            )
-            out.append(" ".join(s.text.strip() for s in segments).strip())
-        return out
+        """One batched pass over every clip (windows of 30 s), texts joined back per clip."""
+        if not clips:
+            return []
+        pieces, owner, starts, offset = [], [], [], 0
+        for i, clip in enumerate(clips):
+            clip = np.asarray(clip, dtype=np.float32)
+            for start in range(0, max(len(clip), 1), self.WINDOW):
+                window = clip[start : start + self.WINDOW]
+                pieces.append(window)
+                owner.append(i)
+                starts.append(offset)
+                offset += len(window)
+        audio = np.concatenate(pieces) if offset else np.zeros(1, dtype=np.float32)
+        stamps = [{"start": s / SR, "end": (s + len(p)) / SR} for s, p in zip(starts, pieces, strict=True)]
+        segments, _ = self.pipeline.transcribe(
+            audio,
+            language=self.language,
+            beam_size=self.beam_size,
+            without_timestamps=True,
+            vad_filter=False,
+            clip_timestamps=stamps,
+            batch_size=self.batch_size,
+            multilingual=self.language is None and self.model.model.is_multilingual,
+        )
+        texts: list[list[str]] = [[] for _ in clips]
+        window_starts = [s / SR for s in starts]
+        for segment in segments:
+            # Each window yields its text as a segment starting at the window's offset.
+            w = max(0, bisect.bisect_right(window_starts, segment.start + 1e-3) - 1)
+            texts[owner[w]].append(segment.text.strip())
+        return [" ".join(t for t in parts if t).strip() for parts in texts]
 
 
 class TransformersWhisperASR:
@@ -111,6 +162,7 @@ class TransformersWhisperASR:
         # Whisper refuses prompts plus new tokens beyond its decoder positions (448 for released models).
         limit = self.model.config.max_target_positions - 4
         self.dtype, self.max_new_tokens, self.torch = resolve_dtype(dtype), min(max_new_tokens, limit), torch
+        self.identity = f"transformers-whisper {_stamp(source)} {dtype} greedy max_new_tokens={self.max_new_tokens}"
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
         """One padded batch through the encoder-decoder."""
@@ -134,6 +186,7 @@ class PocketSphinxASR:
         except ImportError as exc:
             raise AdapterError("pocketsphinx is not installed: pip install pocketsphinx") from exc
         self.decoder = Decoder(loglevel="FATAL")
+        self.identity = f"pocketsphinx {importlib.metadata.version('pocketsphinx')} bundled en-us"
 
     def transcribe(self, clips: Sequence[np.ndarray]) -> list[str]:
         """Decode each clip as one utterance."""
@@ -245,6 +298,8 @@ class CascadeAdapter(Adapter):
         llm_url: str | None = None,
         llm_key_env: str = "OPENAI_API_KEY",
         concurrency: object = 4,
+        transcripts: str | None = None,
+        asr_batch_size: object = 16,
     ) -> None:
         self.asr_spec, self.llm_spec = parse_cascade(spec_argument)
         asr_family = self.asr_spec.partition(":")[0]
@@ -258,20 +313,25 @@ class CascadeAdapter(Adapter):
         self.llm_url, self.llm_key_env = llm_url, llm_key_env
         self.max_new_tokens = int_option("max_new_tokens", max_new_tokens)
         self.beam_size, self.concurrency = int_option("beam_size", beam_size), int_option("concurrency", concurrency)
+        self.asr_batch_size = int_option("asr_batch_size", asr_batch_size)
+        self.transcripts = transcripts
         self.asr: ASR | None = None
         self.llm: LLM | None = None
         self.last_transcripts: list[list[str]] = []
 
     def load(self) -> None:
-        """Load both models."""
-        self.asr = self._build_asr()
+        """Load both models; the ASR answers from the transcript cache when it can."""
+        asr = self._build_asr()
+        off = str(self.transcripts).lower() in ("off", "false", "0", "no")
+        folder = Path(self.transcripts) if self.transcripts and not off else default_cache_root() / "transcripts"
+        self.asr = asr if off else CachedASR(asr, folder)
         self.llm = self._build_llm()
 
-    def _build_asr(self) -> ASR:
+    def _build_asr(self) -> IdentifiedASR:
         family, _, arg = self.asr_spec.partition(":")
         if family == "faster-whisper":
             device = str(resolve_device(self.device))
-            return FasterWhisperASR(arg or None, device, self.beam_size, self.language)
+            return FasterWhisperASR(arg or None, device, self.beam_size, self.language, self.asr_batch_size)
         if family == "whisper":
             return TransformersWhisperASR(arg, self.device, self.dtype)
         return PocketSphinxASR()

@@ -256,3 +256,32 @@ def test_asr_sees_every_clip_in_order() -> None:
     for q, transcripts in zip(queries, adapter.last_transcripts, strict=True):
         assert transcripts == [f"clip of {len(c)} samples" for c in q.audio]
     assert outputs[0].startswith('Transcript of audio 1: "clip of') and np.all([len(q.audio) == 2 for q in queries])
+
+
+def test_transcripts_are_cached_per_clip_content(tmp_path: Path) -> None:
+    """A clip seen before (in any task, under any name) is never transcribed again; identities never mix."""
+    from benchmark.adapters.cascade import PocketSphinxASR
+    from benchmark.adapters.transcripts import CachedASR
+    from benchmark.task import load_task
+
+    class Counting(PocketSphinxASR):
+        calls: list[int] = []
+
+        def transcribe(self, clips):
+            self.calls.append(len(clips))
+            return super().transcribe(clips)
+
+    task = load_task(TASKS / "SameSpeaker")
+    a, b = task.load_audio(task.split("test")[0])
+    asr = Counting()
+    first = CachedASR(asr, tmp_path).transcribe([a, b, a.copy()])
+    assert asr.calls == [2] and first[0] == first[2]
+    rerun = CachedASR(asr, tmp_path)  # a new process reads the file
+    assert rerun.transcribe([b, a]) == [first[1], first[0]] and asr.calls == [2] and rerun.hits == 2
+    with rerun.path.open("a") as f:
+        f.write('{"audio": "cut sh')  # a crash mid-write
+    assert CachedASR(asr, tmp_path).transcribe([a]) == [first[0]]
+    CachedASR(asr, tmp_path)._store({"new": "entry"})
+    assert CachedASR(asr, tmp_path).known["new"] == "entry"  # the cut-short line did not swallow it
+    asr.identity += " other options"
+    assert CachedASR(asr, tmp_path).transcribe([a]) == [first[0]] and asr.calls == [2, 1]
