@@ -74,6 +74,31 @@ def tiny_whisper_encoder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def tiny_hubert_layer_norm(tmp_path_factory) -> Path:
+    """The hubert-large layout: layer-norm convolutions and stable layer norm, trained with attention masks."""
+    from transformers import HubertConfig, HubertModel, Wav2Vec2FeatureExtractor
+
+    torch.manual_seed(0)
+    cfg = HubertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(16,) * 7,
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+    )
+    folder = tmp_path_factory.mktemp("tiny-hubert-layer")
+    HubertModel(cfg).save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(folder)
+    return folder
+
+
 def _accuracy(run_file: Path) -> float:
     records = read_records(run_file)
     return sum(r.score for r in records) / len(records)
@@ -123,11 +148,11 @@ def test_cache_changes_nothing_but_time(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] == outputs[2]
 
 
-def test_feature_cache_round_trips_float16(tmp_path: Path) -> None:
-    cache = FeatureCache(cap_bytes=10)
+def test_feature_cache_round_trips_exactly(tmp_path: Path) -> None:
+    cache = FeatureCache(cap_bytes=10)  # too small for memory: the tensor goes to disk
     x = torch.randn(3, 5)
     cache.put(("a",), x)
-    assert ("a",) in cache and torch.allclose(cache.get(("a",)), x, atol=1e-2)
+    assert ("a",) in cache and torch.equal(cache.get(("a",)), x) and cache.disk
 
 
 def test_mfcc_upstream_shapes() -> None:
@@ -184,3 +209,65 @@ def test_probe_errors_are_clear(tmp_path: Path, model: str, args: list[str], mes
     )
     assert result.exit_code == 2 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def _clips(lengths: list[int]) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    t = np.arange(max(lengths)) / 16_000
+    return [
+        (0.3 * np.sin(2 * np.pi * (200 + 37 * i) * t[:n]) + 0.01 * rng.standard_normal(n)).astype(np.float32)
+        for i, n in enumerate(lengths)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "lengths"),
+    [
+        ("fbank", [1600, 400, 16_000, 5333, 401]),
+        ("mfcc", [1600, 400, 16_000, 5333, 401]),
+        ("tiny_hubert_layer_norm", [1600, 4000, 16_000, 5333, 8000]),
+        ("tiny_hubert", [1600, 4000, 1600, 5333, 4000]),  # group norm: equal lengths share a forward
+        ("tiny_whisper_encoder", [1600, 16_000 * 31, 4000]),  # 31 s: two 30-second windows
+    ],
+)
+def test_batched_features_match_one_clip_at_a_time(upstream: str, lengths: list[int], request) -> None:
+    """Padding, masks and batch company change no clip's features beyond float tolerance."""
+    from benchmark.adapters.probe.upstreams import build_upstream
+
+    spec = upstream if upstream in ("fbank", "mfcc") else str(request.getfixturevalue(upstream))
+    up = build_upstream(spec, torch.device("cpu"), torch.float32, batch_size=4)
+    clips = _clips(lengths)
+    for pooled in (True, False):
+        together = up.features(clips, pooled)
+        for clip, batched in zip(clips, together, strict=True):
+            alone = up.features([clip], pooled)[0]
+            assert batched.shape == alone.shape
+            assert torch.allclose(batched, alone, atol=1e-4, rtol=1e-4), float((batched - alone).abs().max())
+    frames = up.features(clips[:1], pooled=False)[0]
+    assert torch.allclose(up.features(clips[:1], pooled=True)[0], frames.mean(dim=1), atol=1e-5)
+    if upstream == "tiny_whisper_encoder":
+        assert frames.shape[1] == 5 and up.features(clips[1:2], pooled=False)[0].shape[1] == 1500 + 50
+
+
+def test_a_clip_shared_by_two_tasks_is_extracted_once(tmp_path: Path) -> None:
+    """The feature cache is keyed by the clip's samples, not by task or example id."""
+    import shutil
+
+    suite = tmp_path / "tasks"
+    make_task(suite, "First", n_train=8, n_test=32)
+    shutil.copytree(suite / "First", suite / "Second")
+    (suite / "Second/task.json").write_text((suite / "Second/task.json").read_text().replace('"First"', '"Second"'))
+    probe = ProbeAdapter("fbank", epochs=2)
+    probe.load()
+    assert probe.upstream is not None
+    seen: list[int] = []
+    original = probe.upstream.features
+
+    def counting(wavs, pooled):
+        seen.append(len(wavs))
+        return original(wavs, pooled)
+
+    probe.upstream.features = counting  # type: ignore[method-assign]
+    for name in ("First", "Second"):
+        probe.fit(load_task(suite / name).train_split())
+    assert seen == [8]

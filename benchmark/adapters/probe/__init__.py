@@ -23,6 +23,7 @@ from benchmark.adapters.base import Adapter, AdapterError, Query, float_option, 
 from benchmark.adapters.probe.featurizer import FeatureCache, Fitted, ProbeModel
 from benchmark.adapters.probe.upstreams import Upstream, UpstreamError, build_upstream
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+from benchmark.adapters.transcripts import clip_hash
 from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task
 
@@ -46,6 +47,7 @@ class ProbeAdapter(Adapter):
         patience: object = 20,
         cache: object = "true",
         cache_mb: object = 2048,
+        extract_batch: object = 16,
     ) -> None:
         self.upstream_spec = spec_argument
         self.device_spec, self.dtype_spec = device, dtype
@@ -54,7 +56,9 @@ class ProbeAdapter(Adapter):
         self.patience = int_option("patience", patience)
         self.use_cache = str(cache).lower() not in ("false", "0", "no")
         self.cache = FeatureCache(int_option("cache_mb", cache_mb) * 1024 * 1024)
+        self.extract_batch = int_option("extract_batch", extract_batch)
         self.upstream: Upstream | None = None
+        self.device = torch.device("cpu")
         self.fitted: dict[str, Fitted] = {}
 
     def check(self, card: TaskCard, n_train: int) -> str | None:
@@ -66,34 +70,39 @@ class ProbeAdapter(Adapter):
 
     def load(self) -> None:
         """Build the upstream (loads weights for Hugging Face and s3prl upstreams)."""
+        self.device = resolve_device(self.device_spec)
         try:
             self.upstream = build_upstream(
-                self.upstream_spec, resolve_device(self.device_spec), resolve_dtype(self.dtype_spec)
+                self.upstream_spec, self.device, resolve_dtype(self.dtype_spec), self.extract_batch
             )
         except UpstreamError as exc:
             raise AdapterError(str(exc)) from exc
 
     # ------------------------------------------------------------ features
 
-    def _hidden(self, wav: np.ndarray) -> torch.Tensor:
+    def _clip_features(self, clips: Sequence[np.ndarray], pooled: bool, use_cache: bool) -> list[torch.Tensor]:
+        """Per clip: pooled ``(L, D)`` or per-frame ``(T, L, D)``; uncached clips go to the upstream in batches."""
         if self.upstream is None:
             self.load()
         assert self.upstream is not None  # load() either sets it or raises
-        return self.upstream.hidden_states(wav)
+        keys = [(clip_hash(c), pooled) for c in clips] if use_cache else [(i, pooled) for i in range(len(clips))]
+        todo = list(dict.fromkeys(k for k in keys if not use_cache or k not in self.cache))
+        if todo:
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            computed = self.upstream.features([clips[first[k]] for k in todo], pooled)
+            fresh = {k: h if pooled else h.transpose(0, 1) for k, h in zip(todo, computed, strict=True)}
+            if not use_cache:
+                return [fresh[k] for k in keys]
+            for k, h in fresh.items():
+                self.cache.put(k, h)
+        return [self.cache.get(k) for k in keys]
 
-    def _example_features(self, task: Task, example: Example, pooled: bool) -> torch.Tensor:
-        """Pooled ``(clips, L, D)`` or per-frame ``(T, L, D)`` features, from the cache when allowed."""
-        keys = [(task.key, example.id, i) for i in range(task.card.audio_inputs)]
-        if self.use_cache and all(k in self.cache for k in keys):
-            feats = [self.cache.get(k) for k in keys]
-        else:
-            feats = []
-            for key, wav in zip(keys, task.load_audio(example), strict=True):
-                h = self._hidden(wav)
-                feats.append(h.mean(dim=1) if pooled else h.transpose(0, 1))
-                if self.use_cache:
-                    self.cache.put(key, feats[-1])
-        return torch.stack(feats) if pooled else feats[0]
+    def _example_features(self, task: Task, examples: Sequence[Example], pooled: bool) -> list[torch.Tensor]:
+        """Per example: pooled ``(clips, L, D)`` or per-frame ``(T, L, D)`` (cached per clip when allowed)."""
+        audio = [task.load_audio(e) for e in examples]
+        feats = iter(self._clip_features([c for clips in audio for c in clips], pooled, self.use_cache))
+        per_example = [[next(feats) for _ in clips] for clips in audio]
+        return [torch.stack(f) if pooled else f[0] for f in per_example]
 
     # ------------------------------------------------------------ training
 
@@ -107,11 +116,12 @@ class ProbeAdapter(Adapter):
         order = rng.permutation(len(train))
         n_dev = max(1, len(train) // 10) if len(train) >= 10 else 0
         dev_idx, fit_idx = order[:n_dev], order[n_dev:]
-        feats = [self._example_features(task, e, pooled) for e in train]
+        feats = [f.to(self.device) for f in self._example_features(task, train, pooled)]
         stacked = torch.cat([f.reshape(-1, f.shape[-2], f.shape[-1]) for f in feats])
         mean, std = stacked.mean(dim=0), stacked.std(dim=0) + 1e-5
         fitted = self._new_fitted(card, train, feats[0], mean, std)
-        targets = self._targets(fitted, card.task_type, train)
+        fitted.model.to(self.device)
+        targets = [t.to(self.device) for t in self._targets(fitted, card.task_type, train)]
         self._train(fitted, card.task_type, task, train, feats, targets, fit_idx, dev_idx, rng)
         self.fitted[task.key] = fitted
 
@@ -159,7 +169,7 @@ class ProbeAdapter(Adapter):
         best, best_state, stale = float("inf"), None, 0
         for _ in range(self.epochs):
             if not self.use_cache:  # measurement mode: pay the upstream again every epoch
-                feats = [self._example_features(task, e, model.pooled) for e in train]
+                feats = [f.to(self.device) for f in self._example_features(task, train, model.pooled)]
             model.train()
             for batch in self._batches(fit_idx, feats, model.pooled, rng):
                 optimiser.zero_grad()
@@ -201,7 +211,7 @@ class ProbeAdapter(Adapter):
         if task_type == "regression":
             pred = model(self._normalise(fitted, torch.stack(xs)))[:, 0]
             return nn.functional.mse_loss(pred, torch.stack(ys).float())
-        lengths = torch.tensor([x.shape[0] for x in xs])
+        lengths = torch.tensor([x.shape[0] for x in xs])  # CTC lengths stay on the CPU, as torch expects
         padded = nn.utils.rnn.pad_sequence([self._normalise(fitted, x) for x in xs], batch_first=True)
         log_probs = model(padded).log_softmax(-1).transpose(0, 1)  # (T, B, V)
         target_lengths = torch.tensor([len(y) for y in ys])
@@ -215,19 +225,19 @@ class ProbeAdapter(Adapter):
         fitted = self.fitted.get(card.key)
         if fitted is None:
             raise AdapterError(f"the probe has not been trained on {card.key}: call fit with its train split first")
-        outputs = []
-        for q in batch:
-            if card.task_type == "generation":
-                h = self._normalise(fitted, self._hidden(q.audio[0]).transpose(0, 1))
+        pooled = card.task_type != "generation"
+        feats = iter(self._clip_features([c for q in batch for c in q.audio], pooled, self.use_cache))
+        per_query = [[next(feats) for _ in q.audio] for q in batch]
+        if not pooled:
+            outputs = []
+            for clips in per_query:
+                h = self._normalise(fitted, clips[0].to(self.device))
                 outputs.append(self._ctc_decode(fitted, fitted.model(h[None])[0]))
-                continue
-            x = self._normalise(fitted, torch.stack([self._hidden(w).mean(dim=1) for w in q.audio]))[None]
-            y = fitted.model(x)[0]
-            if card.task_type == "classification":
-                outputs.append(fitted.labels[int(y.argmax())])
-            else:
-                outputs.append(f"{float(y[0]) * fitted.y_std + fitted.y_mean:.4g}")
-        return outputs
+            return outputs
+        y = fitted.model(self._normalise(fitted, torch.stack([torch.stack(c) for c in per_query]).to(self.device)))
+        if card.task_type == "classification":
+            return [fitted.labels[int(row.argmax())] for row in y]
+        return [f"{float(row[0]) * fitted.y_std + fitted.y_mean:.4g}" for row in y]
 
     @staticmethod
     def _ctc_decode(fitted: Fitted, logits: torch.Tensor) -> str:

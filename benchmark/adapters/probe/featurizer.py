@@ -12,7 +12,11 @@ from torch import nn
 
 
 class FeatureCache:
-    """Hidden states by key: float16 in memory up to a byte cap, then float16 files on disk."""
+    """Hidden states by key: float32 in memory up to a byte cap, then in files on disk.
+
+    Lossless, so a cached clip gives exactly what a fresh extraction gives and no
+    result depends on which task happened to compute a shared clip first.
+    """
 
     def __init__(self, cap_bytes: int) -> None:
         self.cap, self.used = cap_bytes, 0
@@ -24,24 +28,24 @@ class FeatureCache:
         return key in self.memory or key in self.disk
 
     def put(self, key: tuple[Any, ...], value: torch.Tensor) -> None:
-        """Store a tensor (as float16)."""
-        half = value.to(torch.float16).contiguous()
-        size = half.numel() * 2
+        """Store a tensor (as float32, on the CPU)."""
+        value = value.detach().to("cpu", torch.float32).contiguous()
+        size = value.numel() * 4
         if self.used + size <= self.cap:
-            self.memory[key] = half
+            self.memory[key] = value
             self.used += size
             return
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="probe-cache-")
         path = Path(self._dir.name) / f"{len(self.disk)}.pt"
-        torch.save(half, path)
+        torch.save(value, path)
         self.disk[key] = path
 
     def get(self, key: tuple[Any, ...]) -> torch.Tensor:
-        """The stored tensor, as float32."""
+        """The stored tensor."""
         if key in self.memory:
-            return self.memory[key].float()
-        return torch.load(self.disk[key], weights_only=True).float()
+            return self.memory[key]
+        return torch.load(self.disk[key], weights_only=True)
 
 
 class ProbeModel(nn.Module):

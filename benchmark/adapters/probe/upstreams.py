@@ -1,15 +1,25 @@
-"""Frozen upstreams for SSL probes: each turns a 16 kHz waveform into a list of hidden states.
+"""Frozen upstreams for SSL probes: each turns 16 kHz waveforms into hidden states, many clips per forward.
 
 Every layer of one upstream has the same shape ``(frames, dim)`` so the probe's
 featurizer can take a weighted sum. Built-in ``fbank`` and ``mfcc`` need no
 weights and no torchaudio; Hugging Face speech encoders (wav2vec2, HuBERT, WavLM,
 data2vec-audio, the Whisper encoder) come from a local folder or a hub id; s3prl
 upstreams are used when s3prl imports.
+
+``features(clips, pooled)`` is the batched entry point: clips are sorted by
+length and padded into batches of ``batch_size`` with attention masks, the
+Whisper encoder gets batches of 30-second windows, and mean pooling over each
+clip's own frames happens on the device in the model's dtype. A clip's features
+do not depend on what it was batched with (to float tolerance; tests check it).
+Encoders whose convolutional front end uses group norm (wav2vec2-base, HuBERT
+base) normalise over the whole padded input, so for them only clips of equal
+length share a forward.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,6 +28,7 @@ import torch
 from benchmark.adapters.base import offline_hint
 
 SR = 16_000
+WHISPER_WINDOW = 30 * SR
 
 
 class UpstreamError(Exception):
@@ -31,6 +42,27 @@ class Upstream(Protocol):
 
     def hidden_states(self, wav: np.ndarray) -> torch.Tensor:
         """``(layers, frames, dim)`` float32 hidden states of one clip."""
+
+    def features(self, wavs: Sequence[np.ndarray], pooled: bool) -> list[torch.Tensor]:
+        """Per clip, float32 on the CPU: ``(layers, dim)`` mean-pooled, or ``(layers, frames, dim)``."""
+
+
+def _by_length(wavs: Sequence[np.ndarray], size: int) -> list[list[int]]:
+    """Indices of ``wavs`` sorted by length, in consecutive batches of ``size`` (least padding)."""
+    order = sorted(range(len(wavs)), key=lambda i: len(wavs[i]))
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _masked_outputs(stacked: torch.Tensor, frames: Sequence[int], pooled: bool) -> list[torch.Tensor]:
+    """``(layers, batch, time, dim)`` on the device -> per clip, its own frames only, pooled there if asked."""
+    if pooled:
+        mask = torch.zeros(stacked.shape[1], stacked.shape[2], 1, dtype=stacked.dtype, device=stacked.device)
+        for b, n in enumerate(frames):
+            mask[b, :n] = 1
+        counts = torch.tensor(list(frames), dtype=stacked.dtype, device=stacked.device)[None, :, None]
+        means = (stacked * mask).sum(dim=2) / counts  # (layers, batch, dim), in the model dtype
+        return list(means.float().cpu().unbind(1))
+    return [stacked[:, b, :n].float().cpu() for b, n in enumerate(frames)]
 
 
 def _mel_filterbank(
@@ -79,31 +111,47 @@ class FilterbankUpstream:
 
     def hidden_states(self, wav: np.ndarray) -> torch.Tensor:
         """``(3, frames, dim)``: static features, deltas and delta-deltas."""
-        x = torch.as_tensor(wav, dtype=torch.float32)
-        if len(x) < self.win:
-            x = torch.nn.functional.pad(x, (0, self.win - len(x)))
-        spec = torch.stft(x, self.n_fft, self.hop, self.win, self.window, center=True, return_complex=True)
-        power = spec.abs() ** 2  # (freq, frames)
-        static = torch.log(self.filters @ power + 1e-6).T  # (frames, mels)
-        if self.mfcc:
-            static = static @ self.dct.T
-        d1 = deltas(static)
-        return torch.stack([static, d1, deltas(d1)])
+        return self.features([wav], pooled=False)[0]
+
+    def features(self, wavs: Sequence[np.ndarray], pooled: bool, batch_size: int = 64) -> list[torch.Tensor]:
+        """Batched STFT: each clip is centre-padded on its own (reflect, as ``center=True`` does), then zero-padded."""
+        out: list[torch.Tensor] = [torch.empty(0)] * len(wavs)
+        half = self.n_fft // 2
+        for batch in _by_length(wavs, batch_size):
+            padded = []
+            for i in batch:
+                x = torch.as_tensor(wavs[i], dtype=torch.float32)
+                if len(x) < self.win:
+                    x = torch.nn.functional.pad(x, (0, self.win - len(x)))
+                padded.append(torch.nn.functional.pad(x[None, None], (half, half), mode="reflect")[0, 0])
+            frames = [1 + (len(x) - self.n_fft) // self.hop for x in padded]
+            signal = torch.nn.utils.rnn.pad_sequence(padded, batch_first=True)
+            spec = torch.stft(signal, self.n_fft, self.hop, self.win, self.window, center=False, return_complex=True)
+            static = torch.log(self.filters @ (spec.abs() ** 2) + 1e-6).transpose(1, 2)  # (batch, frames, mels)
+            if self.mfcc:
+                static = static @ self.dct.T
+            for b, i in enumerate(batch):
+                one = static[b, : frames[b]]
+                d1 = deltas(one)
+                layers = torch.stack([one, d1, deltas(d1)])
+                out[i] = layers.mean(dim=1) if pooled else layers
+        return out
 
 
 class HFUpstream:
     """A Hugging Face speech encoder; all hidden states (embedding output included)."""
 
-    def __init__(self, source: str, device: torch.device, dtype: torch.dtype) -> None:
+    def __init__(self, source: str, device: torch.device, dtype: torch.dtype, batch_size: int = 16) -> None:
         from transformers import AutoConfig
 
         self.name = source
-        self.device, self.dtype = device, dtype
+        self.device, self.dtype, self.batch_size = device, dtype, batch_size
         try:
             config = AutoConfig.from_pretrained(source, trust_remote_code=False)
         except OSError as exc:
             raise UpstreamError(offline_hint(source, exc, "probe:/models/hubert-base-ls960")) from exc
         self.is_whisper = config.model_type == "whisper"
+        self.group_norm = getattr(config, "feat_extract_norm", "layer") == "group"
         self.model, self.extractor = self._load(source, config)
 
     def _load(self, source: str, config: Any) -> tuple[Any, Any]:
@@ -124,21 +172,71 @@ class HFUpstream:
 
     @torch.inference_mode()
     def hidden_states(self, wav: np.ndarray) -> torch.Tensor:
-        """``(layers, frames, hidden)`` float32."""
+        """``(layers, frames, hidden)`` float32 of one clip."""
+        return self.features([wav], pooled=False)[0]
+
+    @torch.inference_mode()
+    def features(self, wavs: Sequence[np.ndarray], pooled: bool) -> list[torch.Tensor]:
+        """Length-sorted padded batches (30-second windows for Whisper); pooling on the device."""
         if self.is_whisper:
-            feats = self.extractor(wav, sampling_rate=SR, return_tensors="pt").input_features
+            return self._whisper_features(wavs, pooled)
+        out: list[torch.Tensor] = [torch.empty(0)] * len(wavs)
+        for batch in _by_length(wavs, self.batch_size):
+            for group in self._shareable(batch, wavs):
+                for i, feats in zip(group, self._forward([wavs[i] for i in group], pooled), strict=True):
+                    out[i] = feats
+        return out
+
+    def _shareable(self, batch: list[int], wavs: Sequence[np.ndarray]) -> list[list[int]]:
+        """Group-norm front ends see the padding, so they only batch clips of equal length."""
+        if not self.group_norm:
+            return [batch]
+        groups: dict[int, list[int]] = {}
+        for i in batch:
+            groups.setdefault(len(wavs[i]), []).append(i)
+        return list(groups.values())
+
+    def _inputs(self, wavs: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded input values and the sample mask; each clip is normalised over its own samples."""
+        if self.extractor is not None:
+            enc = self.extractor(wavs, sampling_rate=SR, padding=True, return_attention_mask=True, return_tensors="pt")
+            return enc.input_values, enc.attention_mask
+        normed = []
+        for wav in wavs:
+            w = torch.as_tensor(wav, dtype=torch.float32)
+            normed.append((w - w.mean()) / (w.std() + 1e-7))
+        mask = torch.nn.utils.rnn.pad_sequence([torch.ones(len(w), dtype=torch.long) for w in normed], batch_first=True)
+        return torch.nn.utils.rnn.pad_sequence(normed, batch_first=True), mask
+
+    def _forward(self, wavs: list[np.ndarray], pooled: bool) -> list[torch.Tensor]:
+        values, mask = self._inputs(wavs)
+        padded = bool((mask == 0).any())
+        out = self.model(
+            values.to(self.device, self.dtype),
+            attention_mask=mask.to(self.device) if padded else None,
+            output_hidden_states=True,
+        )
+        lengths = mask.sum(dim=1)
+        frames = self.model._get_feat_extract_output_lengths(lengths).tolist()
+        return _masked_outputs(torch.stack(out.hidden_states), frames, pooled)
+
+    def _whisper_features(self, wavs: Sequence[np.ndarray], pooled: bool) -> list[torch.Tensor]:
+        """Each clip cut into 30-second windows; windows of all clips go through the encoder in batches."""
+        windows = [
+            (i, w[s : s + WHISPER_WINDOW]) for i, w in enumerate(wavs) for s in range(0, max(len(w), 1), WHISPER_WINDOW)
+        ]
+        per_window: list[torch.Tensor] = []
+        for start in range(0, len(windows), self.batch_size):
+            chunk = [w for _, w in windows[start : start + self.batch_size]]
+            feats = self.extractor(chunk, sampling_rate=SR, return_tensors="pt").input_features
             out = self.model(feats.to(self.device, self.dtype), output_hidden_states=True)
-            frames = max(1, math.ceil(len(wav) / 320))  # 30 s padded input: keep the clip's frames
-            layers = [h[0, :frames] for h in out.hidden_states]
-        else:
-            if self.extractor is not None:
-                values = self.extractor(wav, sampling_rate=SR, return_tensors="pt").input_values
-            else:
-                w = torch.as_tensor(wav, dtype=torch.float32)
-                values = ((w - w.mean()) / (w.std() + 1e-7))[None]
-            out = self.model(values.to(self.device, self.dtype), output_hidden_states=True)
-            layers = [h[0] for h in out.hidden_states]
-        return torch.stack(layers).float().cpu()
+            frames = [max(1, math.ceil(len(w) / 320)) for w in chunk]  # the window's own frames, not the padding
+            per_window += _masked_outputs(torch.stack(out.hidden_states), frames, pooled=False)
+        out_clips: list[list[torch.Tensor]] = [[] for _ in wavs]
+        for (i, _), h in zip(windows, per_window, strict=True):
+            out_clips[i].append(h)
+        joined = [torch.cat(parts, dim=1) for parts in out_clips]
+        return [h.mean(dim=1) for h in joined] if pooled else joined
 
 
 class S3prlUpstream:
@@ -166,8 +264,12 @@ class S3prlUpstream:
         out = self.model([torch.as_tensor(wav, dtype=torch.float32, device=self.device)])
         return torch.stack([h[0] for h in out["hidden_states"]]).float().cpu()
 
+    def features(self, wavs: Sequence[np.ndarray], pooled: bool) -> list[torch.Tensor]:
+        """One clip per forward (s3prl pads batches without telling the model which frames are real)."""
+        return [h.mean(dim=1) if pooled else h for h in (self.hidden_states(w) for w in wavs)]
 
-def build_upstream(spec: str, device: torch.device, dtype: torch.dtype) -> Upstream:
+
+def build_upstream(spec: str, device: torch.device, dtype: torch.dtype, batch_size: int = 16) -> Upstream:
     """``fbank``, ``mfcc``, ``s3prl:NAME``, or a Hugging Face folder / hub id."""
     if spec == "fbank":
         return FilterbankUpstream()
@@ -175,4 +277,4 @@ def build_upstream(spec: str, device: torch.device, dtype: torch.dtype) -> Upstr
         return FilterbankUpstream(n_mels=40, mfcc=20)
     if spec.startswith("s3prl:"):
         return S3prlUpstream(spec.partition(":")[2], device)
-    return HFUpstream(spec, device, dtype)
+    return HFUpstream(spec, device, dtype, batch_size)
