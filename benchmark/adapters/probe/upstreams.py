@@ -53,15 +53,21 @@ def _by_length(wavs: Sequence[np.ndarray], size: int) -> list[list[int]]:
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
-def _masked_outputs(stacked: torch.Tensor, frames: Sequence[int], pooled: bool) -> list[torch.Tensor]:
-    """``(layers, batch, time, dim)`` on the device -> per clip, its own frames only, pooled there if asked."""
+def _masked_outputs(layers: Sequence[torch.Tensor], frames: Sequence[int], pooled: bool) -> list[torch.Tensor]:
+    """Hidden states ``(batch, time, dim)`` per layer, on the device -> per clip, only its own frames.
+
+    Pooled: the masked mean is taken on the device in the model dtype, layer by
+    layer, so the full stack of hidden states is never copied.
+    """
     if pooled:
-        mask = torch.zeros(stacked.shape[1], stacked.shape[2], 1, dtype=stacked.dtype, device=stacked.device)
+        first = layers[0]
+        mask = torch.zeros(first.shape[0], first.shape[1], 1, dtype=first.dtype, device=first.device)
         for b, n in enumerate(frames):
             mask[b, :n] = 1
-        counts = torch.tensor(list(frames), dtype=stacked.dtype, device=stacked.device)[None, :, None]
-        means = (stacked * mask).sum(dim=2) / counts  # (layers, batch, dim), in the model dtype
+        counts = torch.tensor(list(frames), dtype=first.dtype, device=first.device)[:, None]
+        means = torch.stack([(h * mask).sum(dim=1) / counts for h in layers])  # (layers, batch, dim)
         return list(means.float().cpu().unbind(1))
+    stacked = torch.stack(list(layers))
     return [stacked[:, b, :n].float().cpu() for b, n in enumerate(frames)]
 
 
@@ -159,9 +165,9 @@ class HFUpstream:
 
         try:
             if self.is_whisper:
-                model = WhisperModel.from_pretrained(source, torch_dtype=self.dtype).encoder
+                model = WhisperModel.from_pretrained(source, dtype=self.dtype).encoder
             else:
-                model = AutoModel.from_pretrained(source, torch_dtype=self.dtype, trust_remote_code=False)
+                model = AutoModel.from_pretrained(source, dtype=self.dtype, trust_remote_code=False)
         except OSError as exc:
             raise UpstreamError(offline_hint(source, exc, "probe:/models/hubert-base-ls960")) from exc
         try:
@@ -197,16 +203,23 @@ class HFUpstream:
         return list(groups.values())
 
     def _inputs(self, wavs: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Padded input values and the sample mask; each clip is normalised over its own samples."""
-        if self.extractor is not None:
-            enc = self.extractor(wavs, sampling_rate=SR, padding=True, return_attention_mask=True, return_tensors="pt")
-            return enc.input_values, enc.attention_mask
-        normed = []
-        for wav in wavs:
-            w = torch.as_tensor(wav, dtype=torch.float32)
-            normed.append((w - w.mean()) / (w.std() + 1e-7))
-        mask = torch.nn.utils.rnn.pad_sequence([torch.ones(len(w), dtype=torch.long) for w in normed], batch_first=True)
-        return torch.nn.utils.rnn.pad_sequence(normed, batch_first=True), mask
+        """Padded input values and the sample mask; each clip is normalised over its own samples.
+
+        The normalisation is the feature extractor's (zero mean, unit variance, ``1e-7``
+        under the root), done here in one pass instead of through its per-clip Python loop.
+        """
+        normalise = self.extractor is None or getattr(self.extractor, "do_normalize", True)
+        values = torch.zeros(len(wavs), max(len(w) for w in wavs))
+        mask = torch.zeros(values.shape, dtype=torch.long)
+        for b, wav in enumerate(wavs):
+            w = torch.as_tensor(np.asarray(wav, dtype=np.float32))
+            if self.extractor is None:
+                w = (w - w.mean()) / (w.std() + 1e-7)
+            elif normalise:
+                w = (w - w.mean()) / torch.sqrt(w.var(unbiased=False) + 1e-7)
+            values[b, : len(w)] = w
+            mask[b, : len(w)] = 1
+        return values, mask
 
     def _forward(self, wavs: list[np.ndarray], pooled: bool) -> list[torch.Tensor]:
         values, mask = self._inputs(wavs)
@@ -218,7 +231,7 @@ class HFUpstream:
         )
         lengths = mask.sum(dim=1)
         frames = self.model._get_feat_extract_output_lengths(lengths).tolist()
-        return _masked_outputs(torch.stack(out.hidden_states), frames, pooled)
+        return _masked_outputs(out.hidden_states, frames, pooled)
 
     def _whisper_features(self, wavs: Sequence[np.ndarray], pooled: bool) -> list[torch.Tensor]:
         """Each clip cut into 30-second windows; windows of all clips go through the encoder in batches."""
@@ -231,7 +244,7 @@ class HFUpstream:
             feats = self.extractor(chunk, sampling_rate=SR, return_tensors="pt").input_features
             out = self.model(feats.to(self.device, self.dtype), output_hidden_states=True)
             frames = [max(1, math.ceil(len(w) / 320)) for w in chunk]  # the window's own frames, not the padding
-            per_window += _masked_outputs(torch.stack(out.hidden_states), frames, pooled=False)
+            per_window += _masked_outputs(out.hidden_states, frames, pooled=False)
         out_clips: list[list[torch.Tensor]] = [[] for _ in wavs]
         for (i, _), h in zip(windows, per_window, strict=True):
             out_clips[i].append(h)
