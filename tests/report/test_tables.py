@@ -1,0 +1,90 @@
+"""Leaderboard tables: the all-models-at-once bootstrap equals the cell-by-cell one; the cell cache is invisible."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import make_suite
+
+from benchmark.report.cells import task_seed
+from benchmark.report.export import write_tables
+from benchmark.report.tables import build_tables, chance_of, collect_cells, current_records, load_submissions
+from benchmark.runner import evaluate, load_tasks
+from benchmark.scoring.aggregate import bootstrap_ci, bootstrap_indices, normalised_score, normalised_scores
+from benchmark.scoring.metrics import METRICS, scored_set
+from benchmark.submission.records import append_records, read_records, run_path
+from benchmark.task.discovery import discover_task_dirs
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, list]:
+    tasks_root = make_suite(tmp_path / "tasks")
+    subs = tmp_path / "subs"
+    for model in ("majority", "random"):
+        evaluate(model, out=subs, tasks_root=tasks_root)
+    evaluate("random", out=subs, tasks_root=tasks_root, name="random-short", limit=5, model_args={"seed": "3"})
+    return subs, load_tasks(discover_task_dirs([tasks_root]))
+
+
+def _reference_cell(sub: Path, task) -> tuple[float, tuple[float, float], np.ndarray]:
+    """One cell the way it was computed before: its own scored set, its own replicates."""
+    records = current_records(sub, task)
+    spec = METRICS[task.card.metric]
+    scored = scored_set(task.card.metric, records, task.card.labels or ())
+    idx = bootstrap_indices(scored.n, min(1000, spec.resamples), task_seed(task.key))
+    rows = np.array([[e.id for e in task.split("test")].index(r.id) for r in records])
+    chance = chance_of(task)
+    reps = normalised_scores(scored.replicates(idx), chance.replicates(rows[idx]), spec)
+    return normalised_score(scored.value(), chance.value(rows), spec), bootstrap_ci(scored.replicates(idx)), reps
+
+
+def test_all_models_at_once_equals_cell_by_cell(built) -> None:
+    subs, tasks = built
+    cells = collect_cells(load_submissions(subs), tasks)
+    assert len(cells) == 9 and {c.n for c in cells} >= {5, 32}
+    for cell in cells:
+        normalised, ci, reps = _reference_cell(subs / cell.model, cell.task)
+        assert math.isclose(cell.normalised, normalised, abs_tol=1e-9) or (
+            math.isnan(cell.normalised) and math.isnan(normalised)
+        )
+        assert np.allclose(cell.ci, ci, equal_nan=True, atol=1e-9)
+        assert np.allclose(cell.normalised_reps, reps, equal_nan=True, atol=1e-9)
+
+
+def test_cell_cache_is_invisible_and_incremental(built, tmp_path: Path) -> None:
+    subs, tasks = built
+    cache = tmp_path / "tables" / ".cache"
+    fresh = build_tables(subs, tasks)
+    first = build_tables(subs, tasks, cache=cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["majority.npz", "random-short.npz", "random.npz"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    again = build_tables(subs, tasks, cache=cache)
+    assert fresh.tasks == first.tasks == again.tasks and fresh.dimensions == first.dimensions == again.dimensions
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == stamps  # nothing recomputed or rewritten
+    # One run file changes (one more record): only that submission's cache is rewritten, and the tables follow.
+    task = next(t for t in tasks if t.card.task_type == "classification")
+    path = run_path(subs / "random-short", task.name, task.card.version)
+    extra = read_records(run_path(subs / "random", task.name, task.card.version))[5]
+    append_records(path, [extra])
+    updated = build_tables(subs, tasks, cache=cache)
+    assert updated.tasks == build_tables(subs, tasks).tasks
+    changed = {p.name for p in cache.iterdir() if p.stat().st_mtime_ns != stamps[p.name]}
+    assert changed == {"random-short.npz"}
+    row = next(r for r in updated.tasks if r["model"] == "random-short" and r["task"] == task.name)
+    assert row["n"] == 6
+    # A damaged cache file is ignored, never trusted.
+    (cache / "random.npz").write_bytes(b"not a cache")
+    assert build_tables(subs, tasks, cache=cache).tasks == updated.tasks
+
+
+def test_csv_tables_match_what_pandas_wrote(built, tmp_path: Path) -> None:
+    subs, tasks = built
+    board = build_tables(subs, tasks)
+    written = write_tables(board, tmp_path / "out")
+    for name, rows in (("tasks", board.tasks), ("dimensions", board.dimensions)):
+        path = next(p for p in written if p.name == f"{name}.csv")
+        assert path.read_text() == pd.DataFrame(rows).to_csv(index=False, lineterminator="\n")
