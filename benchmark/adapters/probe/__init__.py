@@ -122,7 +122,15 @@ class ProbeAdapter(Adapter):
         fitted = self._new_fitted(card, train, feats[0], mean, std)
         fitted.model.to(self.device)
         targets = [t.to(self.device) for t in self._targets(fitted, card.task_type, train)]
-        self._train(fitted, card.task_type, task, train, feats, targets, fit_idx, dev_idx, rng)
+        threads = torch.get_num_threads()
+        if self.device.type == "cpu":
+            # The head's ops are tiny: one CPU thread beats a thread team, whose barriers stall whenever the
+            # machine is shared (measured: several times the wall time at load 10 on 2 cores).
+            torch.set_num_threads(1)
+        try:
+            self._train(fitted, card.task_type, task, train, feats, targets, fit_idx, dev_idx, rng)
+        finally:
+            torch.set_num_threads(threads)
         self.fitted[task.key] = fitted
 
     def _new_fitted(
