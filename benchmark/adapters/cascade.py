@@ -233,9 +233,29 @@ class TransformersLLM:
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         with self.torch.inference_mode():
             out = self.model.generate(
-                **enc, do_sample=False, max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id
+                **enc,
+                do_sample=False,
+                max_new_tokens=self.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                stopping_criteria=[_FirstLineDone(self.tokenizer, enc.input_ids.shape[1], self.torch)],
             )
         return self.tokenizer.batch_decode(out[:, enc.input_ids.shape[1] :], skip_special_tokens=True)
+
+
+class _FirstLineDone:
+    """Stop a reply once its first non-empty line is complete.
+
+    The cascade keeps only that line (``first_line``), and greedy decoding gives the
+    same tokens up to there whether or not generation goes on.
+    """
+
+    def __init__(self, tokenizer: Any, prompt_length: int, torch: Any) -> None:
+        self.tokenizer, self.prompt_length, self.torch = tokenizer, prompt_length, torch
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        done = [bool(t.strip()) and "\n" in t.lstrip() for t in texts]
+        return self.torch.tensor(done, dtype=self.torch.bool, device=input_ids.device)
 
 
 class EndpointLLM:
