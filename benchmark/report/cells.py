@@ -6,7 +6,7 @@ matrix product for the linear metrics) instead of one call per model.
 
 The cache keeps, per submission, the numbers of each cell together with the
 SHA-256 of the run file they came from, the task's content hash, the number of
-resamples and the harness version. A cell is reused only when all of those
+resamples, the harness version and a hash of the scoring code. A cell is reused only when all of those
 match, so an unchanged run file is never re-read or re-scored; anything else is
 recomputed. It lives next to the tables (``<tables>/.cache/``), never in the
 checkout's sources, and deleting it only costs one full rebuild.
@@ -14,6 +14,7 @@ checkout's sources, and deleting it only costs one full rebuild.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -135,9 +136,20 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@functools.cache
+def code_stamp() -> str:
+    """SHA-256 of the code a cell's numbers come from (scoring, chance, bootstrap): editing it empties the cache."""
+    here = Path(__file__).resolve().parent
+    files = sorted((here.parent / "scoring").glob("*.py")) + [here / "cells.py", here / "tables.py"]
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cell_key(run_hash: str, task_hash: str, resamples: int) -> str:
-    """Everything a cell's numbers depend on, besides the metric code (covered by the harness version)."""
-    return f"{CACHE_FORMAT}/{__version__}/{resamples}/{task_hash}/{run_hash}"
+    """Everything a cell's numbers depend on: run file, task files, resamples, harness version and scoring code."""
+    return f"{CACHE_FORMAT}/{__version__}/{code_stamp()}/{resamples}/{task_hash}/{run_hash}"
 
 
 class CellCache:
