@@ -63,12 +63,13 @@ def _parse_model_args(pairs: list[str] | None) -> dict[str, str]:
 
 @app.command()
 def models() -> None:
-    """List the model adapters and their spec strings."""
-    from benchmark.adapters import REGISTRY
+    """List the model adapters (built-in and installed plug-ins) and their spec strings."""
+    from benchmark.adapters.registry import REGISTRY, plugin_entries
 
-    for entry in REGISTRY.values():
+    for entry in [*REGISTRY.values(), *plugin_entries().values()]:
         arg = f":<{entry.argument}>" if entry.argument else ""
         typer.echo(f"{entry.family + arg:28} {entry.summary}  (e.g. {entry.example})")
+    typer.echo("your own: --model path/to/file.py:ClassName or --model package.module:ClassName")
 
 
 TasksRoot = Annotated[Path, typer.Option("--tasks-root", help="Folder holding the task folders.")]

@@ -1,25 +1,90 @@
 """A client for OpenAI-compatible chat endpoints (vLLM, llama.cpp server, hosted APIs).
 
-Greedy (temperature 0), with timeouts, retries with exponential backoff for
-connection errors, 429 and 5xx, and bounded concurrency for batches. Standard
-library only.
+Greedy by default (temperature 0), with timeouts; retries with exponential backoff
+and jitter for connection errors, timeouts, 429 and 5xx; a fast, clear failure for
+any other 4xx (with the server's own message) and for malformed JSON; bounded
+concurrency for batches; and an optional on-disk response cache so a resumed or
+repeated run never pays twice. Standard library only. The API key is read from the
+environment variable the caller names and is never part of a cache key or an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
-Message = dict[str, str]
+Message = dict[str, Any]
+"""One chat message: ``role`` and ``content`` (a string, or a list of content parts)."""
 
 
 class EndpointError(Exception):
     """The endpoint kept failing after the retries (or refused the request outright)."""
+
+
+class ResponseCache:
+    """Replies on disk, one small JSON file per request hash (written by rename, so safe across threads)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @staticmethod
+    def key(body: dict[str, Any]) -> str:
+        """A hash of the whole request: model, messages (audio included), generation parameters."""
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> str | None:
+        """The stored reply, or None."""
+        try:
+            return str(json.loads(self._path(key).read_text(encoding="utf-8"))["reply"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, reply: str) -> None:
+        """Store a reply."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{random.getrandbits(32)}.tmp")
+        tmp.write_text(json.dumps({"reply": reply}), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _server_message(exc: urllib.error.HTTPError) -> str:
+    """The error text a server sent (OpenAI style ``{"error": {"message": ...}}`` or the raw body)."""
+    raw = exc.read()[:500].decode("utf-8", "replace")
+    try:
+        error = json.loads(raw).get("error", raw)
+        return str(error.get("message", error) if isinstance(error, dict) else error)
+    except (ValueError, AttributeError):
+        return raw.strip() or exc.reason
+
+
+def _reply_text(raw: bytes) -> str:
+    """The assistant text of a chat-completions response.
+
+    Raises:
+        EndpointError: the body is not JSON or has no ``choices[0].message.content``.
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise EndpointError(f"the server returned malformed JSON ({exc}): {raw[:120]!r}") from exc
+    try:
+        content = data["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise EndpointError(f"the server's JSON has no choices[0].message.content: {str(data)[:160]}") from exc
+    return "" if content is None else str(content)
 
 
 class ChatEndpoint:
@@ -35,41 +100,60 @@ class ChatEndpoint:
         retries: int = 4,
         backoff: float = 1.0,
         max_tokens: int = 64,
+        temperature: float = 0.0,
         concurrency: int = 4,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model, self.key = model, os.environ.get(api_key_env, "")
+        self.model, self._key = model, os.environ.get(api_key_env, "")
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.max_tokens, self.concurrency = max_tokens, max(1, concurrency)
+        self.max_tokens, self.temperature, self.concurrency = max_tokens, temperature, max(1, concurrency)
+        self.cache = cache
+
+    def body(self, messages: Sequence[Message]) -> dict[str, Any]:
+        """The JSON request for one conversation."""
+        return {
+            "model": self.model,
+            "messages": list(messages),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
 
     def complete(self, messages: Sequence[Message]) -> str:
-        """One reply.
+        """One reply (from the cache when this exact request was answered before).
 
         Raises:
-            EndpointError: after the retries, with the last error.
+            EndpointError: after the retries, a refused request, or a malformed response.
         """
-        body = json.dumps(
-            {"model": self.model, "messages": list(messages), "temperature": 0, "max_tokens": self.max_tokens}
-        ).encode()
-        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {self.key}"} if self.key else {})}
+        body = self.body(messages)
+        key = ResponseCache.key(body) if self.cache else ""
+        if self.cache and (hit := self.cache.get(key)) is not None:
+            return hit
+        reply = self._post(json.dumps(body).encode())
+        if self.cache:
+            self.cache.put(key, reply)
+        return reply
+
+    def _post(self, data: bytes) -> str:
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
         last = ""
         for attempt in range(self.retries + 1):
             try:
-                request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+                request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's URL)
-                    return str(json.load(response)["choices"][0]["message"]["content"])
+                    return _reply_text(response.read())
             except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}: {exc.read()[:200]!r}"
+                last = f"HTTP {exc.code}: {_server_message(exc)}"
                 if exc.code != 429 and exc.code < 500:
-                    break
+                    raise EndpointError(f"{self.url} refused the request ({last})") from exc
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = str(exc)
-            except (KeyError, IndexError, ValueError) as exc:
-                last = f"unexpected response: {exc}"
-                break
+                last = str(getattr(exc, "reason", exc))
             if attempt < self.retries:
-                time.sleep(self.backoff * 2**attempt)
-        raise EndpointError(f"{self.url}: {last}")
+                # Full jitter: concurrent workers that failed together do not retry together.
+                time.sleep(random.uniform(0, self.backoff * 2**attempt))
+        raise EndpointError(f"{self.url}: {last} (after {self.retries + 1} tries)")
 
     def complete_many(self, conversations: Sequence[Sequence[Message]]) -> list[str]:
         """Replies in order, with at most ``concurrency`` requests in flight."""

@@ -199,16 +199,18 @@ class ChatServer:
     """A loopback HTTP server speaking the OpenAI chat-completions protocol, for client tests.
 
     ``reply(prompt)`` gives the assistant text for the last message; ``fail_first`` answers the
-    first request with HTTP 503 to exercise retries. ``calls`` records request bodies and auth headers.
+    first request with HTTP 503 to exercise retries; ``script`` lists raw ``(status, body)`` answers
+    given to the first requests (errors, malformed JSON). ``calls`` records request bodies and auth headers.
     """
 
-    def __init__(self, reply, fail_first: bool = False) -> None:
+    def __init__(self, reply, fail_first: bool = False, script: list[tuple[int, bytes]] | None = None) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         server = self
         self.calls: list[dict[str, Any]] = []
         self.fail_first = fail_first
+        self.script = list(script or [])
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
@@ -218,6 +220,13 @@ class ChatServer:
                     server.fail_first = False
                     self.send_response(503)
                     self.end_headers()
+                    return
+                if server.script:
+                    status, raw = server.script.pop(0)
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
                     return
                 text = reply(body["messages"][-1]["content"])
                 data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()

@@ -66,6 +66,21 @@ def offline_hint(source: str, exc: Exception, local_form: str) -> str:
     )
 
 
+def checked_outputs(outputs: object, expected: int, task_key: str) -> list[str]:
+    """An adapter's outputs for ``expected`` queries, if they are one string per query.
+
+    Raises:
+        AdapterError: anything else (None, a count mismatch, a non-string), naming what came back.
+    """
+    if isinstance(outputs, list) and len(outputs) == expected and all(isinstance(o, str) for o in outputs):
+        return outputs
+    got = f"{len(outputs)} outputs" if isinstance(outputs, list) else repr(outputs)[:40]
+    raise AdapterError(
+        f"the adapter returned {got} for {expected} queries of {task_key} "
+        "(predict must return a list with one string per query)"
+    )
+
+
 class Adapter:
     """Base class of every model adapter.
 

@@ -1,16 +1,29 @@
 """The one registry of model adapters: spec strings such as ``majority`` or ``probe:fbank``.
 
-A spec is ``family`` or ``family:argument``. Each family is listed here once, with
-the class that implements it as an import path, so heavy libraries are imported
-only when that adapter is built.
+A spec is ``family`` or ``family:argument``. Each built-in family is listed here
+once, with the class that implements it as an import path, so heavy libraries are
+imported only when that adapter is built. Outside code plugs in without editing
+the package:
+
+- ``path/to/file.py:ClassName`` loads a class from a Python file;
+- ``package.module:ClassName`` imports it from an installed module;
+- an installed distribution lists ``name = "package.module:ClassName"`` under the
+  entry-point group ``speech_benchmark.adapters``, and ``name`` becomes a family.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import re
+import sys
 from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
 
 from benchmark.adapters.base import Adapter, AdapterError
+
+ENTRY_POINT_GROUP = "speech_benchmark.adapters"
 
 
 @dataclass(frozen=True)
@@ -59,9 +72,16 @@ REGISTRY: dict[str, AdapterEntry] = {
         AdapterEntry(
             "audiollm",
             "benchmark.adapters.audiollm:AudioLLMAdapter",
-            "end-to-end audio LLM through transformers (Qwen2-Audio); --model-arg backend=vllm on GPUs",
+            "any transformers audio-chat model (its own processor and chat template); answer=rank scores labels",
             "audiollm:/models/Qwen2-Audio-7B-Instruct",
             argument="a Hugging Face folder or hub id",
+        ),
+        AdapterEntry(
+            "api",
+            "benchmark.adapters.api:ApiAdapter",
+            "OpenAI-compatible chat completions with input_audio parts (vllm serve, GPT-4o-audio, Gemini, proxies)",
+            "api:Qwen/Qwen2-Audio-7B-Instruct",
+            argument="the served model name; --model-arg base_url=... (default http://127.0.0.1:8000/v1, vLLM's)",
         ),
     ]
 }
@@ -71,21 +91,79 @@ class SpecError(ValueError):
     """An adapter spec or argument the registry cannot resolve."""
 
 
+def plugin_entries() -> dict[str, AdapterEntry]:
+    """Adapter families that installed distributions register under ``speech_benchmark.adapters``."""
+    found = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in REGISTRY:
+            dist = ep.dist.name if ep.dist is not None else "an installed package"
+            found[ep.name] = AdapterEntry(ep.name, ep.value, f"plug-in from {dist}", ep.name, argument="optional")
+    return found
+
+
 def parse_spec(spec: str) -> tuple[AdapterEntry, str | None]:
-    """Split ``family:argument`` and find the family.
+    """Split ``family:argument`` and find the family (built-in first, then entry points).
 
     Raises:
         SpecError: unknown family, or an argument the family does not take.
     """
     family, _, argument = spec.partition(":")
-    entry = REGISTRY.get(family)
+    entry = REGISTRY.get(family) or plugin_entries().get(family)
     if entry is None:
-        raise SpecError(f"unknown model {spec!r}; `bench models` lists them: {', '.join(REGISTRY)}")
+        names = ", ".join([*REGISTRY, *plugin_entries()])
+        raise SpecError(
+            f"unknown model {spec!r}; `bench models` lists them ({names}), "
+            "or pass your own as path/to/file.py:ClassName or package.module:ClassName"
+        )
     if argument and entry.argument is None:
         raise SpecError(f"{family!r} takes no ':' argument (got {spec!r})")
     if not argument and entry.argument is not None and ":" in spec:
         raise SpecError(f"{spec!r} needs {entry.argument} after ':'")
     return entry, argument or None
+
+
+PLUGIN_SPEC = re.compile(r"^(.+\.py|[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):[A-Za-z_]\w*$")
+"""``file.py:Class`` or ``package.module:Class`` (tried after the built-in and entry-point names)."""
+
+
+def _load_file(path: Path) -> object:
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file (a plug-in spec is path/to/file.py:ClassName)")
+    name = f"bench_plugin_{abs(hash(path.resolve()))}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise SpecError(f"{path}: cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's file may fail in any way; report it in one line
+        raise SpecError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def load_class(target: str, origin: str) -> type[Adapter]:
+    """The adapter class named by ``module:Class`` or ``file.py:Class``.
+
+    Raises:
+        SpecError: the module, file or class is missing, or the class is not an ``Adapter``.
+    """
+    where, _, class_name = target.rpartition(":")
+    if where.endswith(".py"):
+        module = _load_file(Path(where))
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise SpecError(f"{origin}: cannot import {where!r} ({exc})") from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise SpecError(f"{origin}: {where} has no {class_name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise SpecError(
+            f"{origin}: {class_name} is not an Adapter; subclass benchmark.Adapter and implement predict(card, queries)"
+        )
+    return cls
 
 
 def build_adapter(spec: str, args: dict[str, str] | None = None) -> Adapter:
@@ -94,14 +172,16 @@ def build_adapter(spec: str, args: dict[str, str] | None = None) -> Adapter:
     Raises:
         SpecError: unknown spec or arguments the adapter does not accept.
     """
-    entry, argument = parse_spec(spec)
-    module_name, _, class_name = entry.target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
     kwargs = dict(args or {})
-    if argument is not None:
-        kwargs["spec_argument"] = argument
+    family = spec.partition(":")[0]
+    if family not in REGISTRY and family not in plugin_entries() and PLUGIN_SPEC.match(spec):
+        cls = load_class(spec, spec)
+    else:
+        entry, argument = parse_spec(spec)
+        cls = load_class(entry.target, spec)
+        if argument is not None:
+            kwargs["spec_argument"] = argument
     try:
-        adapter: Adapter = cls(**kwargs)
+        return cls(**kwargs)
     except (TypeError, AdapterError) as exc:
         raise SpecError(f"{spec}: {exc}") from exc
-    return adapter

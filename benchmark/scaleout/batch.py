@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.adapters.base import Adapter, Query, checked_outputs
 from benchmark.submission.records import Record
 from benchmark.submission.scorer import Scorer, make_record
 from benchmark.task.card import Example
@@ -60,13 +60,8 @@ def predict_batch(adapter: Adapter, task: Task, batch: Sequence[Example], varian
     """
     queries = queries_for(adapter, task, batch, variant)
     start = time.perf_counter()
-    outputs = adapter.predict(task.card, queries)
+    outputs = checked_outputs(adapter.predict(task.card, queries), len(batch), task.key)
     per_example = (time.perf_counter() - start) / len(batch)
-    if len(outputs) != len(batch) or not all(isinstance(o, str) for o in outputs):
-        raise AdapterError(
-            f"the adapter returned {len(outputs)} outputs for {len(batch)} queries of {task.key} "
-            "(it must return one string per query)"
-        )
     return [Output(e.id, o, per_example) for e, o in zip(batch, outputs, strict=True)]
 
 
