@@ -1,10 +1,23 @@
-"""``audiollm:<folder-or-hub-id>``: end-to-end audio LLMs through transformers (Qwen2-Audio first).
+"""``audiollm:<folder-or-hub-id>``: any transformers audio-chat model, through its own processor and chat template.
 
-The prompt is the model's own chat template with one audio item per clip (the
-Qwen2-Audio template numbers them "Audio 1:", "Audio 2:") followed by the instruction.
-Batched with left padding, greedy, ``max_new_tokens`` configurable. With
-``--model-arg backend=vllm`` (GPU machines where vllm imports) the same prompts and
-clips go through vLLM for throughput.
+Works for every model whose processor takes chat messages with audio parts. The
+model class is found the way transformers users find it: ``AutoModelForMultimodalLM``,
+then ``AutoModelForImageTextToText``, then the seq2seq auto classes, then the class
+the checkpoint's ``config.json`` names (e.g. the Qwen2.5-Omni thinker, Audio
+Flamingo 3). The prompt is the model's own chat template with one user turn: the
+task's clips as audio parts, in order, then the instruction (after an optional
+``system=`` turn). Batched with left padding, greedy, ``max_new_tokens``
+configurable. With ``answer=rank`` a classification task is answered by the label
+the model finds most likely after the prompt (see ``benchmark.adapters.ranking``).
+
+Several clips per example: the adapter checks, before loading the model, that the
+template gives each clip its own audio placeholder; a model that cannot gets a
+clear error naming the task's ``audio_inputs``, or runs with
+``--model-arg multi_audio=concat`` (the clips joined by 0.5 s of silence into one;
+recorded in model.json with the other arguments).
+
+With ``--model-arg backend=vllm`` (GPU machines where vllm imports) the same prompts
+and clips go through vLLM for throughput.
 """
 
 from __future__ import annotations
@@ -15,20 +28,57 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option, offline_hint
+from benchmark.adapters.ranking import PROTOCOLS, best_label, label_token_ids, rank_scores
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.task.card import TaskCard
 
-SUPPORTED = {"qwen2_audio": "Qwen2AudioForConditionalGeneration"}
 SR = 16_000
+AUTO_CLASSES = ("AutoModelForMultimodalLM", "AutoModelForImageTextToText", "AutoModelForSpeechSeq2Seq")
+GAP = np.zeros(SR // 2, dtype=np.float32)
 
 
-def conversation(instruction: str, n_clips: int) -> list[dict[str, Any]]:
-    """One user turn: the clips in order, then the instruction.
+def conversation(
+    instruction: str, clips: Sequence[np.ndarray], system: str | None = None
+) -> list[dict[str, Any]]:
+    """The chat: an optional system turn, then one user turn with the clips in order and the instruction."""
+    content: list[dict[str, Any]] = [{"type": "audio", "audio": np.asarray(c, dtype=np.float32)} for c in clips]
+    head = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []
+    return [*head, {"role": "user", "content": [*content, {"type": "text", "text": instruction}]}]
 
-    Qwen2-Audio's chat template numbers the audio items itself ("Audio 1:", "Audio 2:").
+
+def model_class(config: Any) -> Any:
+    """The transformers class that generates text for ``config``.
+
+    Raises:
+        AdapterError: no auto class maps it and its ``architectures`` name no generating class.
     """
-    content = [{"type": "audio", "audio_url": f"clip-{i + 1}"} for i in range(n_clips)]
-    return [{"role": "user", "content": [*content, {"type": "text", "text": instruction}]}]
+    import transformers
+
+    for name in AUTO_CLASSES:
+        auto = getattr(transformers, name, None)
+        if auto is not None and type(config) in auto._model_mapping:
+            return auto
+    for arch in getattr(config, "architectures", None) or []:
+        cls = getattr(transformers, arch, None)
+        if cls is not None and hasattr(cls, "generate"):
+            return cls
+    raise AdapterError(
+        f"unknown architecture: model_type {config.model_type!r} (architectures {config.architectures}) is not an "
+        "audio-chat model this transformers version knows; upgrade transformers, or pass "
+        "--model-arg trust_remote_code=true if the model ships its own code"
+    )
+
+
+def missing_pieces(processor: Any) -> list[str]:
+    """What an audio-chat processor lacks: an audio feature extractor, a tokenizer, a chat template."""
+    missing = []
+    if getattr(processor, "feature_extractor", None) is None and getattr(processor, "audio_processor", None) is None:
+        missing.append("an audio feature extractor (preprocessor_config.json)")
+    if getattr(processor, "tokenizer", None) is None:
+        missing.append("a tokenizer")
+    if not getattr(processor, "chat_template", None):
+        missing.append("a chat template (chat_template.jinja or chat_template.json)")
+    return missing
 
 
 class AudioLLMAdapter(Adapter):
@@ -45,41 +95,70 @@ class AudioLLMAdapter(Adapter):
         trust_remote_code: object = "false",
         backend: str = "transformers",
         gpu_memory_utilization: object = 0.85,
+        system: str | None = None,
+        answer: str = "generate",
+        multi_audio: str = "native",
     ) -> None:
         if not spec_argument:
             raise OptionError("audiollm needs a model: audiollm:/path/to/Qwen2-Audio-7B-Instruct (or a hub id)")
         if backend not in ("transformers", "vllm"):
             raise OptionError(f"backend={backend!r}: use transformers or vllm")
+        if answer not in PROTOCOLS:
+            raise OptionError(f"answer={answer!r}: use generate (free generation) or rank (label log-likelihood)")
+        if answer == "rank" and backend == "vllm":
+            raise OptionError("answer=rank needs backend=transformers (it reads the model's logits)")
+        if multi_audio not in ("native", "concat"):
+            raise OptionError(f"multi_audio={multi_audio!r}: use native (one audio part per clip) or concat")
         self.source, self.device_spec, self.dtype_spec, self.backend = spec_argument, device, dtype, backend
         self.max_new_tokens = int_option("max_new_tokens", max_new_tokens)
         self.gpu_memory_utilization = float_option("gpu_memory_utilization", gpu_memory_utilization)
         # Remote code runs arbitrary Python from the model folder: only when the user asks for it.
         self.trust_remote_code = str(trust_remote_code).lower() in ("true", "1", "yes")
+        self.system, self.answer, self.multi_audio = system or None, answer, multi_audio
         self.processor: Any = None
         self.model: Any = None
         self.vllm: Any = None
 
-    def load(self) -> None:
-        """Load the processor and the model (transformers or vLLM)."""
-        from transformers import AutoConfig, AutoProcessor
+    # ------------------------------------------------------------ loading
+
+    def load_processor(self) -> None:
+        """Load the processor (cheap: no weights) and check it has every piece an audio chat needs."""
+        if self.processor is not None:
+            return
+        from transformers import AutoProcessor
 
         try:
-            config = AutoConfig.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
-            self.processor = AutoProcessor.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
+            processor = AutoProcessor.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
         except (OSError, ValueError) as exc:
             raise AdapterError(offline_hint(self.source, exc, "audiollm:/path/to/model")) from exc
-        if config.model_type not in SUPPORTED:
-            raise AdapterError(f"{self.source} is a {config.model_type!r} model; supported: {', '.join(SUPPORTED)}")
-        self.processor.tokenizer.padding_side = "left"
+        if missing := missing_pieces(processor):
+            lacks = " and ".join(missing)
+            raise AdapterError(f"{self.source}: the processor lacks {lacks}; add it to the model folder")
+        rate = getattr(getattr(processor, "feature_extractor", None), "sampling_rate", SR)
+        if rate != SR:
+            raise AdapterError(f"{self.source} expects {rate} Hz audio; tasks are 16 kHz")
+        processor.tokenizer.padding_side = "left"
+        self.processor = processor
+
+    def load(self) -> None:
+        """Load the processor and the model (transformers or vLLM)."""
+        self.load_processor()
         if self.backend == "vllm":
             self._load_vllm()
             return
-        import transformers
+        from transformers import AutoConfig
 
-        cls = getattr(transformers, SUPPORTED[config.model_type])
-        self.device = resolve_device(self.device_spec)
-        self.dtype = resolve_dtype(self.dtype_spec)
-        self.model = cls.from_pretrained(self.source, dtype=self.dtype).to(self.device).eval()
+        config = AutoConfig.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
+        cls = model_class(config)
+        if self.answer == "rank" and config.is_encoder_decoder:
+            raise AdapterError(f"answer=rank supports decoder-only models; {self.source} is an encoder-decoder")
+        self.device, self.dtype = resolve_device(self.device_spec), resolve_dtype(self.dtype_spec)
+        try:
+            model = cls.from_pretrained(self.source, dtype=self.dtype, trust_remote_code=self.trust_remote_code)
+        except (OSError, ValueError) as exc:
+            raise AdapterError(f"cannot load the weights of {self.source}: {exc}") from exc
+        self.model = model.to(self.device).eval()
+        self.encoder_decoder = bool(config.is_encoder_decoder)
 
     def _load_vllm(self) -> None:
         try:
@@ -94,45 +173,109 @@ class AudioLLMAdapter(Adapter):
             gpu_memory_utilization=self.gpu_memory_utilization,
         )
 
-    def prompts(self, batch: Sequence[Query]) -> list[str]:
-        """The chat-template prompt of each query."""
-        return [
-            self.processor.apply_chat_template(
-                conversation(q.instruction, len(q.audio)), add_generation_prompt=True, tokenize=False
+    # ------------------------------------------------------------ checks
+
+    def check(self, card: TaskCard, n_train: int) -> str | None:
+        """Tasks with several clips need a template that places each one (or ``multi_audio=concat``)."""
+        if card.audio_inputs < 2 or self.multi_audio == "concat":
+            return None
+        try:
+            self.load_processor()
+        except AdapterError:
+            return None  # load() reports it with the whole context
+        probe = conversation("?", [np.zeros(SR // 10, dtype=np.float32)] * card.audio_inputs, self.system)
+        fix = "pass --model-arg multi_audio=concat to join the clips with 0.5 s of silence"
+        try:
+            text = self.processor.apply_chat_template(probe, add_generation_prompt=True, tokenize=False)
+            self.processor.apply_chat_template(probe, add_generation_prompt=True, tokenize=True, return_dict=True)
+        except (ValueError, TypeError, IndexError) as exc:
+            return f"{card.name} has audio_inputs={card.audio_inputs}; the processor refuses that ({exc}); {fix}"
+        token = getattr(self.processor, "audio_token", None)
+        placed = text.count(token) if token else card.audio_inputs
+        if placed != card.audio_inputs:
+            return (
+                f"{card.name} has audio_inputs={card.audio_inputs}, but {self.source}'s chat template places "
+                f"{placed} audio item(s); {fix}"
             )
-            for q in batch
+        return None
+
+    # ------------------------------------------------------------ answering
+
+    def clips(self, query: Query) -> list[np.ndarray]:
+        """The query's clips, joined into one when ``multi_audio=concat``."""
+        clips = [np.asarray(c, dtype=np.float32) for c in query.audio]
+        if self.multi_audio == "concat" and len(clips) > 1:
+            joined = [part for c in clips for part in (c, GAP)][:-1]
+            return [np.concatenate(joined)]
+        return clips
+
+    def conversations(self, batch: Sequence[Query]) -> list[list[dict[str, Any]]]:
+        """The chat of each query."""
+        return [conversation(q.instruction, self.clips(q), self.system) for q in batch]
+
+    def prompts(self, batch: Sequence[Query]) -> list[str]:
+        """The chat-template prompt text of each query."""
+        return [
+            self.processor.apply_chat_template(c, add_generation_prompt=True, tokenize=False)
+            for c in self.conversations(batch)
         ]
 
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        """Greedy replies for a batch."""
-        if self.processor is None:
-            self.load()
-        prompts = self.prompts(batch)
-        if self.vllm is not None:
-            return self._predict_vllm(prompts, batch)
-        import torch
-
-        clips = [np.asarray(c, dtype=np.float32) for q in batch for c in q.audio]
-        inputs = self.processor(text=prompts, audio=clips, sampling_rate=SR, return_tensors="pt", padding=True)
-        inputs = {
+    def encode(self, conversations: list[list[dict[str, Any]]]) -> dict[str, Any]:
+        """Token ids, masks and audio features of a batch, on the model's device."""
+        inputs = self.processor.apply_chat_template(
+            conversations,
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"text_kwargs": {"padding": True}},  # audio keeps its own padding (e.g. 30 s)
+        )
+        return {
             k: (v.to(self.device, self.dtype) if v.is_floating_point() else v.to(self.device))
             for k, v in inputs.items()
+            if hasattr(v, "to")
         }
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        """Greedy replies for a batch, or ranked labels with ``answer=rank`` on classification tasks."""
+        if self.processor is None or (self.model is None and self.vllm is None):
+            self.load()
+        if self.vllm is not None:
+            return self._predict_vllm(self.prompts(batch), batch)
+        if self.answer == "rank" and card.task_type == "classification" and card.labels:
+            return self.rank(card.labels, batch)
+        import torch
+
+        inputs = self.encode(self.conversations(batch))
         with torch.inference_mode():
             out = self.model.generate(**inputs, do_sample=False, max_new_tokens=self.max_new_tokens)
-        new = out[:, inputs["input_ids"].shape[1] :]
+        new = out if self.encoder_decoder else out[:, inputs["input_ids"].shape[1] :]
         return [r.strip() for r in self.processor.batch_decode(new, skip_special_tokens=True)]
+
+    def rank(self, labels: Sequence[str], batch: Sequence[Query]) -> list[str]:
+        """The most likely label of each query (one forward pass per query over all labels)."""
+        tokenizer = self.processor.tokenizer
+        try:
+            ids = label_token_ids(tokenizer, labels)
+        except ValueError as exc:
+            raise AdapterError(f"{self.source}: {exc}") from exc
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        answers: list[str] = []
+        for conv in self.conversations(batch):
+            scores = rank_scores(self.model, self.encode([conv]), ids, pad)
+            answers.append(best_label(labels, scores))
+        return answers
 
     def _predict_vllm(self, prompts: list[str], batch: Sequence[Query]) -> list[str]:
         from vllm import SamplingParams
 
         requests = [
-            {"prompt": p, "multi_modal_data": {"audio": [(np.asarray(c), SR) for c in q.audio]}}
+            {"prompt": p, "multi_modal_data": {"audio": [(c, SR) for c in self.clips(q)]}}
             for p, q in zip(prompts, batch, strict=True)
         ]
         outputs = self.vllm.generate(requests, SamplingParams(temperature=0.0, max_tokens=self.max_new_tokens))
         return [o.outputs[0].text.strip() for o in outputs]
 
     def info(self) -> dict[str, object]:
-        """Parameter count once loaded (transformers backend)."""
-        return {"description": f"audio LLM {self.source} ({self.backend})"}
+        """What was evaluated and under which protocol."""
+        return {"description": f"audio LLM {self.source} ({self.backend})", "protocol": self.answer}

@@ -64,6 +64,8 @@ class Record(BaseModel):
     """Regression: the number scored (answer or N/A fill)."""
     seconds: float = 0.0
     """Model time for this example (its batch's time divided by the batch size)."""
+    label_scores: dict[str, float] | None = None
+    """With ``answer=rank``: each label's log-likelihood after the prompt (the output is the argmax)."""
 
 
 _RECORD_LIST = TypeAdapter(list[Record])

@@ -57,7 +57,7 @@ def make_record(
         instruction=task.instruction_for(example),
         instruction_index=instruction_index,
         reference=example.label,
-        output=output,
+        output=str(output),
         answer=scored.answer,
         tier=scored.tier,
         score=scored.score,
@@ -65,6 +65,8 @@ def make_record(
         ref_units=scored.ref_units,
         value=scored.value,
         seconds=round(seconds, 6),
+        # Ranking adapters return a str subclass carrying every label's score.
+        label_scores=getattr(output, "label_scores", None),
     )
 
 

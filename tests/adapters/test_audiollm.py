@@ -1,138 +1,162 @@
-"""End-to-end audio LLM through `bench run`, with a tiny Qwen2-Audio built from a config."""
+"""`audiollm:<folder>` for any transformers audio-chat model, through `bench run`, on tiny models built offline."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from tiny_audio_llms import BUILDERS, SINGLE_AUDIO_TEMPLATE, build, build_qwen2_audio
 from typer.testing import CliRunner
 
+from benchmark.adapters import Query
 from benchmark.adapters.audiollm import AudioLLMAdapter, conversation
+from benchmark.adapters.ranking import label_token_ids, rank_scores
 from benchmark.cli import app
 from benchmark.submission.records import read_records
 
 runner = CliRunner()
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
-# The shape of Qwen2-Audio's own template: it numbers the audio items itself.
-CHAT_TEMPLATE = (
-    "{% set audio_count = namespace(value=0) %}{% for m in messages %}<|im_start|> {{ m['role'] }} "
-    "{% if m['content'] is string %}{{ m['content'] }}{% else %}{% for c in m['content'] %}"
-    "{% if c['type'] == 'audio' %}{% set audio_count.value = audio_count.value + 1 %}"
-    "Audio {{ audio_count.value }}: <|audio_bos|> <|AUDIO|> <|audio_eos|> {% else %}{{ c['text'] }} {% endif %}"
-    "{% endfor %}{% endif %} <|im_end|> {% endfor %}{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
-)
 
 
 @pytest.fixture(scope="module")
-def tiny_qwen2_audio(tmp_path_factory) -> Path:
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        Qwen2AudioConfig,
-        Qwen2AudioForConditionalGeneration,
-        Qwen2AudioProcessor,
-        Qwen2TokenizerFast,
-        WhisperFeatureExtractor,
+def tiny(tmp_path_factory) -> dict[str, Path]:
+    """One tiny model folder per verified architecture."""
+    root = tmp_path_factory.mktemp("tiny-audio-llms")
+    return {arch: build(arch, root / arch) for arch in BUILDERS}
+
+
+def bench_run(model: Path | str, out: Path, task: str, *extra: str, limit: int = 4):
+    spec = model if isinstance(model, str) else f"audiollm:{model}"
+    return runner.invoke(
+        app,
+        ["run", "--model", spec, "--name", "tiny", "--tasks", task, "--limit", str(limit), "--batch-size", "2",
+         "--tasks-root", str(TASKS), "--out", str(out), "--model-arg", "max_new_tokens=3", "--device", "cpu",
+         "--no-semantic", *extra],
+        catch_exceptions=False,
     )
 
-    words = [
-        "<pad>",
-        "<|im_start|>",
-        "<|im_end|>",
-        "<unk>",
-        "<|audio_bos|>",
-        "<|AUDIO|>",
-        "<|audio_eos|>",
-        "yes",
-        "no",
-        "first",
-        "second",
-        "Audio",
-        "1:",
-        "2:",
-        "user",
-        "assistant",
-    ]
-    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = Qwen2TokenizerFast(
-        tokenizer_object=backend, pad_token="<pad>", eos_token="<|im_end|>", unk_token="<unk>", bos_token=None
-    )
-    tok.add_special_tokens({"additional_special_tokens": ["<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]})
-    processor = Qwen2AudioProcessor(
-        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok, chat_template=CHAT_TEMPLATE
-    )
-    cfg = Qwen2AudioConfig(
-        audio_config={
-            "d_model": 32,
-            "encoder_layers": 1,
-            "encoder_attention_heads": 2,
-            "encoder_ffn_dim": 64,
-            "num_mel_bins": 128,
-        },
-        text_config={
-            "model_type": "qwen2",
-            "vocab_size": len(tok),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "num_key_value_heads": 2,
-        },
-        audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"),
-    )
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("tiny-qwen2-audio")
-    Qwen2AudioForConditionalGeneration(cfg).save_pretrained(folder)
-    processor.save_pretrained(folder)
+
+def records(out: Path, task: str):
+    return read_records(out / f"tiny/runs/{task}@1.0.0.jsonl")
+
+
+@pytest.mark.parametrize("arch", list(BUILDERS))
+def test_every_verified_architecture_runs_through_bench_run(tmp_path: Path, tiny, arch: str) -> None:
+    result = bench_run(tiny[arch], tmp_path, "SpeakerGender")
+    assert result.exit_code == 0, result.output
+    assert len(records(tmp_path, "SpeakerGender")) == 4
+    card = json.loads((tmp_path / "tiny/model.json").read_text())
+    assert card["adapter_args"] == {"device": "cpu", "max_new_tokens": "3"} and card["protocol"] == "generate"
+
+
+def test_clips_in_order_then_the_instruction_and_a_system_turn(tiny) -> None:
+    adapter = AudioLLMAdapter(str(tiny["qwen2_audio"]), device="cpu", system="You are a careful listener.")
+    adapter.load()
+    (prompt,) = adapter.prompts([Query("1", "Which is higher?", (np.zeros(1600, np.float32),) * 2)])
+    assert prompt.count("<|AUDIO|>") == 2 and prompt.index("Audio 2:") < prompt.index("Which is higher?")
+    assert prompt.startswith("<|im_start|>system\nYou are a careful listener.<|im_end|>")
+    assert conversation("q", [np.zeros(3)])[0]["content"][-1] == {"type": "text", "text": "q"}
+
+
+def test_two_clip_task_runs_natively_on_a_multi_audio_template(tmp_path: Path, tiny) -> None:
+    result = bench_run(tiny["qwen2_audio"], tmp_path, "IntervalDirection")
+    assert result.exit_code == 0, result.output
+    assert len(records(tmp_path, "IntervalDirection")) == 4
+
+
+@pytest.mark.parametrize("arch", ["audioflamingo3", "qwen2_audio-single"])
+def test_model_that_cannot_take_two_clips_is_told_and_concat_is_recorded(tmp_path: Path, tiny, arch: str) -> None:
+    folder = tiny.get(arch)
+    if folder is None:  # Qwen2-Audio with a template that places one clip only
+        torch.manual_seed(0)
+        folder = build_qwen2_audio(tmp_path / "single", template=SINGLE_AUDIO_TEMPLATE)
+    result = bench_run(folder, tmp_path / "a", "IntervalDirection")
+    assert "skip IntervalDirection@1.0.0" in result.output and "audio_inputs=2" in result.output, result.output
+    assert "multi_audio=concat" in result.output and not records(tmp_path / "a", "IntervalDirection")
+    result = bench_run(folder, tmp_path / "b", "IntervalDirection", "--model-arg", "multi_audio=concat")
+    assert result.exit_code == 0, result.output
+    assert len(records(tmp_path / "b", "IntervalDirection")) == 4
+    assert json.loads((tmp_path / "b/tiny/model.json").read_text())["adapter_args"]["multi_audio"] == "concat"
+
+
+@pytest.mark.parametrize("arch", list(BUILDERS))
+def test_rank_answers_every_example_with_a_label_and_keeps_the_scores(tmp_path: Path, tiny, arch: str) -> None:
+    result = bench_run(tiny[arch], tmp_path, "SpeakerGender", "--model-arg", "answer=rank")
+    assert result.exit_code == 0, result.output
+    recs = records(tmp_path, "SpeakerGender")
+    assert len(recs) == 4 and {r.tier for r in recs} == {"exact"}
+    for r in recs:
+        assert set(r.label_scores) == {"female", "male"}
+        assert r.output == max(r.label_scores, key=r.label_scores.get) and all(v < 0 for v in r.label_scores.values())
+    assert json.loads((tmp_path / "tiny/model.json").read_text())["protocol"] == "rank"
+
+
+def test_rank_scores_equal_the_log_likelihood_computed_one_label_at_a_time(tiny) -> None:
+    adapter = AudioLLMAdapter(str(tiny["qwen2_audio"]), device="cpu")
+    adapter.load()
+    rng = np.random.default_rng(0)
+    conv = adapter.conversations([Query("1", "Male or female?", (rng.normal(0, 0.1, 8000).astype(np.float32),))])
+    prompt = adapter.encode(conv)
+    labels = ["female", "male", "a much longer label"]
+    ids = label_token_ids(adapter.processor.tokenizer, labels)
+    batched = rank_scores(adapter.model, prompt, ids, pad_id=0)
+    for label_ids, score in zip(ids, batched, strict=True):
+        full = torch.cat([prompt["input_ids"], torch.tensor([label_ids])], dim=1)
+        extras = {k: v for k, v in prompt.items() if k not in ("input_ids", "attention_mask")}
+        with torch.inference_mode():
+            logits = adapter.model(input_ids=full, attention_mask=torch.ones_like(full), **extras).logits[0]
+        p = prompt["input_ids"].shape[1]
+        logp = torch.log_softmax(logits.float(), -1)
+        direct = sum(float(logp[p - 1 + j, t]) for j, t in enumerate(label_ids))
+        assert score == pytest.approx(direct, abs=1e-3)
+    # The audio is part of the prompt: other audio, other scores.
+    other = adapter.encode(adapter.conversations([Query("1", "Male or female?", (np.zeros(8000, np.float32),))]))
+    assert rank_scores(adapter.model, other, ids, pad_id=0) != pytest.approx(batched, abs=1e-4)
+
+
+def test_generation_tasks_still_generate_under_rank(tmp_path: Path, tiny) -> None:
+    result = bench_run(tiny["qwen2_audio"], tmp_path, "SentenceTranscription", "--model-arg", "answer=rank")
+    assert result.exit_code == 0, result.output
+    assert all(r.label_scores is None for r in records(tmp_path, "SentenceTranscription"))
+
+
+def _unknown_architecture(tiny, tmp_path: Path) -> Path:
+    folder = Path(shutil.copytree(tiny["qwen2_audio"], tmp_path / "bert"))
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert", "architectures": ["BertModel"]}))
     return folder
 
 
-def test_multi_audio_prompt_numbers_each_clip(tiny_qwen2_audio: Path) -> None:
-    adapter = AudioLLMAdapter(str(tiny_qwen2_audio), device="cpu")
-    adapter.load()
-    from benchmark.adapters import Query
-
-    (prompt,) = adapter.prompts([Query("1", "Which is higher?", (torch.zeros(10).numpy(),) * 2)])
-    assert prompt.count("<|AUDIO|>") == 2 and "Audio 1:" in prompt and "Audio 2:" in prompt
-    assert prompt.index("Audio 2:") < prompt.index("Which is higher?")
-    assert conversation("q", 1)[0]["content"][-1] == {"type": "text", "text": "q"}
+def _no_template(tiny, tmp_path: Path) -> Path:
+    # Audio Flamingo 3's processor has no built-in template (Qwen2-Audio's has one).
+    folder = Path(shutil.copytree(tiny["audioflamingo3"], tmp_path / "no-template"))
+    (folder / "chat_template.jinja").unlink()
+    return folder
 
 
-@pytest.mark.parametrize("task", ["SpeakerGender", "IntervalDirection"])  # one clip, two clips per example
-def test_tiny_qwen2_audio_runs_end_to_end(tmp_path: Path, tiny_qwen2_audio: Path, task: str) -> None:
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--model",
-            f"audiollm:{tiny_qwen2_audio}",
-            "--name",
-            "tiny-qwen",
-            "--tasks",
-            task,
-            "--limit",
-            "4",
-            "--batch-size",
-            "2",
-            "--tasks-root",
-            str(TASKS),
-            "--out",
-            str(tmp_path),
-            "--model-arg",
-            "max_new_tokens=3",
-            "--device",
-            "cpu",
-            "--no-semantic",
-        ],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    records = read_records(tmp_path / f"tiny-qwen/runs/{task}@1.0.0.jsonl")
-    assert len(records) == 4
-    card = json.loads((tmp_path / "tiny-qwen/model.json").read_text())
-    assert card["adapter_args"] == {"device": "cpu", "max_new_tokens": "3"}
+def _no_feature_extractor(tiny, tmp_path: Path) -> Path:
+    folder = Path(shutil.copytree(tiny["audioflamingo3"], tmp_path / "no-features"))
+    config = json.loads((folder / "processor_config.json").read_text())
+    del config["feature_extractor"]
+    (folder / "processor_config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_unknown_architecture, "unknown architecture: model_type 'bert'"),
+        (_no_template, "the processor lacks a chat template"),
+        (_no_feature_extractor, "Can't load feature extractor"),
+    ],
+)
+def test_bad_model_folders_get_one_line_errors(tmp_path: Path, tiny, make, message) -> None:
+    result = bench_run(make(tiny, tmp_path), tmp_path / "out", "SpeakerGender")
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -142,26 +166,11 @@ def test_tiny_qwen2_audio_runs_end_to_end(tmp_path: Path, tiny_qwen2_audio: Path
         ("audiollm:some-org/not-here", [], "local folder"),
         ("audiollm:x", ["--model-arg", "backend=tgi"], "backend"),
         ("audiollm:x", ["--model-arg", "max_new_tokens=lots"], "integer"),
+        ("audiollm:x", ["--model-arg", "answer=vote"], "answer="),
+        ("audiollm:x", ["--model-arg", "multi_audio=mix"], "multi_audio="),
     ],
 )
 def test_audiollm_errors_are_clear(tmp_path: Path, model, args, message, monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--model",
-            model,
-            *args,
-            "--tasks",
-            "SpokenDigits",
-            "--limit",
-            "1",
-            "--tasks-root",
-            str(TASKS),
-            "--out",
-            str(tmp_path),
-        ],
-        catch_exceptions=False,
-    )
+    result = bench_run(model, tmp_path, "SpokenDigits", *args, limit=1)
     assert result.exit_code == 2 and message in result.output, result.output
