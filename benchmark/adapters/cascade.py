@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
+from benchmark.adapters.ranking import PROTOCOLS, best_label, label_token_ids, rank_scores
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
 from benchmark.task.card import TaskCard
@@ -241,6 +242,16 @@ class TransformersLLM:
             )
         return self.tokenizer.batch_decode(out[:, enc.input_ids.shape[1] :], skip_special_tokens=True)
 
+    def rank(self, conversations: Sequence[list[dict[str, str]]], labels: Sequence[str]) -> list[str]:
+        """The most likely label as the reply to each conversation (scores attached)."""
+        ids = label_token_ids(self.tokenizer, labels)
+        answers: list[str] = []
+        for conversation in conversations:
+            prompt = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+            enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+            answers.append(best_label(labels, rank_scores(self.model, dict(enc), ids, self.tokenizer.pad_token_id)))
+        return answers
+
 
 class _FirstLineDone:
     """Stop a reply once its first non-empty line is complete.
@@ -320,8 +331,14 @@ class CascadeAdapter(Adapter):
         concurrency: object = 4,
         transcripts: str | None = None,
         asr_batch_size: object = 16,
+        answer: str = "generate",
     ) -> None:
         self.asr_spec, self.llm_spec = parse_cascade(spec_argument)
+        if answer not in PROTOCOLS:
+            raise OptionError(f"answer={answer!r}: use generate (free generation) or rank (label log-likelihood)")
+        if answer == "rank" and self.llm_spec.startswith("openai"):
+            raise OptionError("answer=rank needs a local LLM (smollm2, hf:, gguf:): it reads the model's logits")
+        self.answer = answer
         asr_family = self.asr_spec.partition(":")[0]
         if asr_family not in ("faster-whisper", "whisper", "pocketsphinx"):
             raise OptionError(
@@ -379,11 +396,12 @@ class CascadeAdapter(Adapter):
         texts = iter(self.asr.transcribe(clips))
         transcripts = [[next(texts) for _ in q.audio] for q in batch]
         self.last_transcripts = transcripts
-        replies = self.llm.generate(
-            [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
-        )
-        return [first_line(r) for r in replies]
+        chats = [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
+        if self.answer == "rank" and card.task_type == "classification" and card.labels:
+            assert isinstance(self.llm, TransformersLLM)  # the constructor refuses rank with an endpoint LLM
+            return self.llm.rank(chats, card.labels)
+        return [first_line(r) for r in self.llm.generate(chats)]
 
     def info(self) -> dict[str, object]:
         """What the cascade is made of."""
-        return {"description": f"ASR {self.asr_spec} then LLM {self.llm_spec}"}
+        return {"description": f"ASR {self.asr_spec} then LLM {self.llm_spec}", "protocol": self.answer}

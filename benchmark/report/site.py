@@ -168,7 +168,14 @@ def tier_bar(tiers: dict[str, int], width: int = 160) -> str:
 # ---------------------------------------------------------------- pages
 
 
+def _model_link(name: str, protocol: str, prefix: str = "") -> str:
+    """A model's name linking to its page, tagged when it answered by ranking labels (another protocol)."""
+    tag = ' <span class="tag" title="answer=rank: the most likely label, not free text">ranked labels</span>'
+    return f'<a href="{prefix}models/{_e(name)}.html">{_e(name)}</a>' + (tag if protocol == "rank" else "")
+
+
 def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:
+    protocols = {m["name"]: m.get("protocol", "generate") for m in board.models}
     dims = [d for d in DIMENSIONS if any(r["dimension"] == d for r in board.dimensions)]
     tables = []
     for split in SPLITS:
@@ -178,7 +185,7 @@ def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:
                 cells.setdefault(r["model"], {})[r["dimension"]] = r
         rows = []
         for model in sorted(cells):
-            row = [(f'<a href="models/{_e(model)}.html">{_e(model)}</a>', model)]
+            row = [(_model_link(model, protocols.get(model, "generate")), model)]
             for dim in [*dims, "overall"]:
                 c = cells[model].get(dim)
                 if c is None:
@@ -267,7 +274,7 @@ def _task_page(task: Task, rows: list[dict[str, Any]]) -> str:
         tiers = json.loads(r["tiers"])
         table_rows.append(
             [
-                (f'<a href="../models/{_e(r["model"])}.html">{_e(r["model"])}</a>', r["model"]),
+                (_model_link(r["model"], r.get("protocol", "generate"), "../"), r["model"]),
                 (_num(r["value"]), _sort_key(r["value"])),
                 (f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _sort_key(r["ci_low"])),
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),

@@ -62,6 +62,8 @@ class Cell:
     normalised_reps: np.ndarray
     seen: bool
     seconds: float
+    protocol: str = "generate"
+    """How the model answered classification tasks (``generate`` or ``rank``): part of its identity."""
 
 
 def load_submissions(root: Path) -> list[Submission]:
@@ -152,6 +154,7 @@ def _make_cell(sub: Submission, task: Task, stats: CellStats) -> Cell:
         normalised_reps=stats.normalised_reps,
         seen=task.name in sub.card.trained_on,
         seconds=stats.seconds,
+        protocol=sub.card.protocol,
     )
 
 
@@ -215,6 +218,7 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "model": c.model,
+                "protocol": c.protocol,
                 "task": c.task.name,
                 "version": c.task.card.version,
                 "dimension": c.task.card.dimension,

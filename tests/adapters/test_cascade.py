@@ -178,6 +178,17 @@ def test_tiny_transformers_whisper_and_chat_lm(tmp_path: Path, tiny_whisper_asr:
     assert len(records) == 3 and all(isinstance(r.output, str) for r in records)
 
 
+def test_tiny_cascade_ranks_labels(tmp_path: Path, tiny_whisper_asr: Path, tiny_chat_lm: Path) -> None:
+    spec = f"cascade:whisper:{tiny_whisper_asr}+hf:{tiny_chat_lm}"
+    result = bench("run", "--model", spec, "--name", "rank", "--tasks", "SpeakerGender", "--limit", "3",
+                   "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank")
+    assert result.exit_code == 0, result.output
+    records = read_records(tmp_path / "rank/runs/SpeakerGender@1.0.0.jsonl")
+    assert len(records) == 3 and {r.tier for r in records} == {"exact"}
+    assert all(r.output == max(r.label_scores, key=r.label_scores.get) for r in records)
+    assert json.loads((tmp_path / "rank/model.json").read_text())["protocol"] == "rank"
+
+
 def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None:
     with ChatServer(lambda prompt: "yes\nbecause both transcripts match") as server:
         result = bench(
@@ -212,6 +223,8 @@ def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None
         ("cascade:pocketsphinx+openai:m", [], "llm_url"),
         ("cascade:faster-whisper:/no/such/dir+smollm2", [], "CTranslate2 model folder"),
         ("cascade:whisper:some-org/not-here+smollm2", [], "local folder"),
+        ("cascade:pocketsphinx+openai:m", ["--model-arg", "answer=rank"], "needs a local LLM"),
+        ("cascade", ["--model-arg", "answer=best"], "answer="),
     ],
 )
 def test_cascade_errors_are_clear(tmp_path: Path, model, args, message, monkeypatch) -> None:
