@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import __version__
 from benchmark.adapters.base import Adapter, AdapterError
 from benchmark.adapters.registry import SpecError, build_adapter
+from benchmark.batching import AUTO, predict_stream
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
-from benchmark.scaleout.batch import predict_batch, to_records
+from benchmark.scaleout.batch import Output, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import fold_shards
@@ -149,17 +150,11 @@ def prepare_submission(
 # ---------------------------------------------------------------- running
 
 
-def batches(items: Sequence[Example], size: int) -> Iterator[Sequence[Example]]:
-    """Consecutive slices of ``size`` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def run_task(
     adapter: Adapter,
     plan: TaskPlan,
     *,
-    batch_size: int,
+    batch_size: int | str,
     resolvers: Sequence[LabelResolver] = (),
     on_batch: Callable[[int], None] = lambda n: None,
     variant: Variant = PLAIN,
@@ -170,10 +165,13 @@ def run_task(
         return
     adapter.fit(task.train_split())
     score = scorer_for(task, resolvers)
-    for batch in batches(plan.pending, batch_size):
-        outputs = predict_batch(adapter, task, batch, variant)
-        append_records(plan.run_file, to_records(task, batch, outputs, score, variant), sync_every=SYNC_SECONDS)
-        on_batch(len(batch))
+    for batch in predict_stream(adapter, task, plan.pending, batch_size, variant.audio):
+        per_example = batch.seconds / len(batch.examples)
+        outputs = [Output(e.id, o, per_example) for e, o in zip(batch.examples, batch.outputs, strict=True)]
+        append_records(
+            plan.run_file, to_records(task, batch.examples, outputs, score, variant), sync_every=SYNC_SECONDS
+        )
+        on_batch(len(batch.examples))
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,8 @@ class RunRequest:
     out: Path = Path("submissions")
     name: str | None = None
     limit: int | None = None
-    batch_size: int = 16
+    batch_size: int | str = 16
+    """Examples per predict call, or ``"auto"`` (the largest batch that fits; see ``benchmark.batching``)."""
     dry_run: bool = False
     resolvers: Sequence[LabelResolver] = ()
     adapter: Adapter | None = None
@@ -247,13 +246,15 @@ def check_request(request: RunRequest) -> Adapter:
     Raises:
         RunError: a bad option or model spec.
     """
-    if request.batch_size < 1:
-        raise RunError("--batch-size must be at least 1")
+    if request.batch_size != AUTO and (not str(request.batch_size).isdigit() or int(request.batch_size) < 1):
+        raise RunError(f"--batch-size {request.batch_size!r}: give a number of at least 1, or auto")
     if request.limit is not None and request.limit < 1:
         raise RunError("--limit must be at least 1")
     if request.name is not None and not re.match(SUBMISSION_NAME, request.name):
         raise RunError(f"--name {request.name!r} must match {SUBMISSION_NAME} (it becomes a folder name)")
     if request.ray is not None:
+        if request.batch_size == AUTO:
+            raise RunError("--batch-size auto sizes batches in this process; give a number with --ray")
         try:
             request.args, request.ray = take_ray_args(request.args, request.ray)
         except ScaleOutError as exc:
@@ -361,7 +362,7 @@ def execute_distributed(
         works=runnable,
         variant=variant,
         options=options,
-        batch_size=request.batch_size,
+        batch_size=int(request.batch_size),  # check_request refuses auto with --ray
         whole_tasks=adapter.needs_train,
         device=request.args.get("device"),
         resolvers=request.resolvers,
@@ -413,7 +414,7 @@ def evaluate(
     name: str | None = None,
     model_args: dict[str, str] | None = None,
     limit: int | None = None,
-    batch_size: int = 16,
+    batch_size: int | str = 16,
     resolvers: Sequence[LabelResolver] = (),
     control: str | None = None,
     instructions: str | int | None = None,

@@ -24,6 +24,7 @@ LAYERS = {
     "report": 4,
     "controls": 4,
     "scaleout": 4,
+    "batching": 4,
     "runner": 5,
     "validate": 5,
     "commands": 6,

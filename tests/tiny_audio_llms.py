@@ -67,14 +67,14 @@ def byte_tokenizer(specials: list[str], cls: Any = None, **kwargs: Any) -> Any:
     return (cls or PreTrainedTokenizerFast)(tokenizer_object=backend, **kwargs)
 
 
-def tiny_qwen2(vocab: int) -> dict[str, Any]:
-    """A 1-layer, 32-wide Qwen2 text config."""
+def tiny_qwen2(vocab: int, hidden: int = 32, layers: int = 1) -> dict[str, Any]:
+    """A 1-layer, 32-wide Qwen2 text config (wider and deeper for the throughput benchmark)."""
     return {
         "model_type": "qwen2",
         "vocab_size": vocab,
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 1,
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": layers,
         "num_attention_heads": 2,
         "num_key_value_heads": 2,
     }
@@ -83,7 +83,7 @@ def tiny_qwen2(vocab: int) -> dict[str, Any]:
 QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]
 
 
-def build_qwen2_audio(folder: Path, template: str = CHATML_AUDIO) -> Path:
+def build_qwen2_audio(folder: Path, template: str = CHATML_AUDIO, hidden: int = 32, layers: int = 1) -> Path:
     """Qwen2-Audio: Whisper-style encoder, projector, Qwen2 decoder; ``<|AUDIO|>`` expanded per clip."""
     from transformers import (
         Qwen2AudioConfig,
@@ -102,7 +102,7 @@ def build_qwen2_audio(folder: Path, template: str = CHATML_AUDIO) -> Path:
     audio = {"d_model": 32, "encoder_layers": 1, "encoder_attention_heads": 2, "encoder_ffn_dim": 64}
     cfg = Qwen2AudioConfig(
         audio_config={**audio, "num_mel_bins": 128},
-        text_config=tiny_qwen2(len(tok)),
+        text_config=tiny_qwen2(len(tok), hidden, layers),
         audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"),
     )
     cfg.text_config.eos_token_id = cfg.text_config.pad_token_id = None

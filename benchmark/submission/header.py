@@ -49,8 +49,8 @@ class RunHeader(BaseModel):
     """Device asked for (``--device``), or None for the adapter's default."""
     dtype: str | None = None
     """Dtype asked for (``--dtype``), or None for the adapter's default."""
-    batch_size: int
-    """Examples per ``predict`` call."""
+    batch_size: int | str
+    """Examples per ``predict`` call, or ``auto`` (doubling while batches fit in memory)."""
     resolvers: list[dict[str, Any]] = Field(default_factory=list)
     """The optional resolution tiers after the rule tiers, with their configuration."""
     command: list[str] = Field(default_factory=list)
@@ -103,7 +103,7 @@ def make_header(
     harness_version: str,
     adapter: str,
     adapter_args: dict[str, str],
-    batch_size: int,
+    batch_size: int | str,
     libraries: Sequence[str] = (),
     resolvers: Sequence[dict[str, Any]] = (),
     examples: int = 0,
