@@ -1,8 +1,10 @@
 """The offline default cascade (faster-whisper tiny.en + SmolLM2-135M) with free generation vs label ranking.
 
 For each task it transcribes every test example once, then asks SmolLM2 the same
-transcript-based prompt two ways: free generation (resolved to a label by the
-harness's scorer) and ``answer=rank`` (the label with the highest log-likelihood).
+transcript-based prompt three ways: free generation (resolved to a label by the
+harness's scorer), ``answer=rank`` (the label with the highest log-likelihood) and
+``answer=rank`` with ``rank_calibration=content-free`` (minus each label's
+log-likelihood after an empty transcript).
 It also counts how often the ASR transcript itself contains the right label word,
 the ceiling a transcript-reading LLM can reach by copying::
 
@@ -40,21 +42,24 @@ def measure(adapter: CascadeAdapter, folder: Path, limit: int | None, batch: int
     examples = task.split("test")[:limit]
     score = scorer_for(task)
     assert adapter.llm is not None and task.card.labels
-    gen_ok = gen_na = rank_ok = rank_na = hits = 0
+    gen_ok = gen_na = rank_ok = rank_na = cal_ok = hits = 0
     for start in range(0, len(examples), batch):
         part = examples[start : start + batch]
         queries = [Query(e.id, task.instruction_for(e), task.load_audio(e)) for e in part]
-        adapter.answer = "rank"
+        adapter.answer, adapter.calibration = "rank", "none"
         ranked = adapter.predict(task.card, queries)
+        adapter.calibration = "content-free"
+        calibrated = adapter.predict(task.card, queries)
         chats = [format_conversation(t, q.instruction) for t, q in zip(adapter.last_transcripts, queries, strict=True)]
         generated = [r.strip().splitlines()[0] if r.strip() else "" for r in adapter.llm.generate(chats)]
-        for e, transcripts, g, r in zip(part, adapter.last_transcripts, generated, ranked, strict=True):
+        for e, transcripts, g, r, c in zip(part, adapter.last_transcripts, generated, ranked, calibrated, strict=True):
             scored = score(e, g)
             gen_ok += scored.score == 1.0
             gen_na += scored.tier == "na"
             ranked_score = score(e, r)
             rank_ok += ranked_score.score == 1.0
             rank_na += ranked_score.tier == "na"
+            cal_ok += score(e, c).score == 1.0
             hits += any(contains(t, str(e.label)) for t in transcripts)
     n = len(examples)
     return {
@@ -63,6 +68,7 @@ def measure(adapter: CascadeAdapter, folder: Path, limit: int | None, batch: int
         "gen_na": gen_na / n,
         "rank_acc": rank_ok / n,
         "rank_na": rank_na / n,
+        "cal_acc": cal_ok / n,
         "contains": hits / n,
     }
 
@@ -78,12 +84,16 @@ def main() -> None:
     adapter = CascadeAdapter(device="cpu", answer="rank")
     adapter.load()
     print(f"{'task':18} {'n':>3}  {'generate acc':>12} {'generate N/A':>12}  {'rank acc':>8} {'rank N/A':>8}  "
-          f"{'transcript has label':>20}")
+          f"{'calibrated acc':>14}  {'transcript has label':>20}")
     for name in args.tasks:
         start = time.perf_counter()
         m = measure(adapter, args.tasks_root / name, args.limit, args.batch_size)
-        print(f"{name:18} {m['n']:>3}  {m['gen_acc']:>12.3f} {m['gen_na']:>12.3f}  {m['rank_acc']:>8.3f} "
-              f"{m['rank_na']:>8.3f}  {m['contains']:>20.3f}   ({time.perf_counter() - start:.0f} s)", flush=True)
+        seconds = time.perf_counter() - start
+        print(
+            f"{name:18} {m['n']:>3}  {m['gen_acc']:>12.3f} {m['gen_na']:>12.3f}  {m['rank_acc']:>8.3f} "
+            f"{m['rank_na']:>8.3f}  {m['cal_acc']:>14.3f}  {m['contains']:>20.3f}   ({seconds:.0f} s)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

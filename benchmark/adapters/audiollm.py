@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option, offline_hint
-from benchmark.adapters.ranking import PROTOCOLS, best_label, label_token_ids, rank_scores
+from benchmark.adapters.ranking import best_label, check_rank_options, label_token_ids, protocol_name, rank_scores
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.task.card import TaskCard
 
@@ -98,13 +98,16 @@ class AudioLLMAdapter(Adapter):
         system: str | None = None,
         answer: str = "generate",
         multi_audio: str = "native",
+        rank_calibration: str = "none",
     ) -> None:
         if not spec_argument:
             raise OptionError("audiollm needs a model: audiollm:/path/to/Qwen2-Audio-7B-Instruct (or a hub id)")
         if backend not in ("transformers", "vllm"):
             raise OptionError(f"backend={backend!r}: use transformers or vllm")
-        if answer not in PROTOCOLS:
-            raise OptionError(f"answer={answer!r}: use generate (free generation) or rank (label log-likelihood)")
+        try:
+            check_rank_options(answer, rank_calibration)
+        except ValueError as exc:
+            raise OptionError(str(exc)) from exc
         if answer == "rank" and backend == "vllm":
             raise OptionError("answer=rank needs backend=transformers (it reads the model's logits)")
         if multi_audio not in ("native", "concat"):
@@ -115,6 +118,8 @@ class AudioLLMAdapter(Adapter):
         # Remote code runs arbitrary Python from the model folder: only when the user asks for it.
         self.trust_remote_code = str(trust_remote_code).lower() in ("true", "1", "yes")
         self.system, self.answer, self.multi_audio = system or None, answer, multi_audio
+        self.calibration = rank_calibration
+        self._baseline_cache: dict[str, list[float]] = {}
         self.processor: Any = None
         self.model: Any = None
         self.vllm: Any = None
@@ -261,10 +266,22 @@ class AudioLLMAdapter(Adapter):
             raise AdapterError(f"{self.source}: {exc}") from exc
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         answers: list[str] = []
-        for conv in self.conversations(batch):
+        for query, conv in zip(batch, self.conversations(batch), strict=True):
             scores = rank_scores(self.model, self.encode([conv]), ids, pad)
+            if self.calibration == "content-free":
+                base = self.silent_scores(query, labels, ids, pad)
+                scores = [s - b for s, b in zip(scores, base, strict=True)]
             answers.append(best_label(labels, scores))
         return answers
+
+    def silent_scores(self, query: Query, labels: Sequence[str], ids: list[list[int]], pad: int) -> list[float]:
+        """Label scores for the same prompt with silent clips of the same lengths (cached: many queries share it)."""
+        silent = [np.zeros_like(c) for c in self.clips(query)]
+        key = repr((query.instruction, [len(c) for c in silent], tuple(labels)))
+        if key not in self._baseline_cache:
+            conv = conversation(query.instruction, silent, self.system)
+            self._baseline_cache[key] = rank_scores(self.model, self.encode([conv]), ids, pad)
+        return self._baseline_cache[key]
 
     def _predict_vllm(self, prompts: list[str], batch: Sequence[Query]) -> list[str]:
         from vllm import SamplingParams
@@ -278,4 +295,7 @@ class AudioLLMAdapter(Adapter):
 
     def info(self) -> dict[str, object]:
         """What was evaluated and under which protocol."""
-        return {"description": f"audio LLM {self.source} ({self.backend})", "protocol": self.answer}
+        return {
+            "description": f"audio LLM {self.source} ({self.backend})",
+            "protocol": protocol_name(self.answer, self.calibration),
+        }

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
-from benchmark.adapters.ranking import PROTOCOLS, best_label, label_token_ids, rank_scores
+from benchmark.adapters.ranking import best_label, check_rank_options, label_token_ids, protocol_name, rank_scores
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
 from benchmark.task.card import TaskCard
@@ -225,6 +225,7 @@ class TransformersLLM:
         self.device = resolve_device(device)
         self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.max_new_tokens, self.torch = max_new_tokens, torch
+        self._baseline_cache: dict[str, list[float]] = {}
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
         """Greedy replies for a batch of conversations."""
@@ -242,14 +243,33 @@ class TransformersLLM:
             )
         return self.tokenizer.batch_decode(out[:, enc.input_ids.shape[1] :], skip_special_tokens=True)
 
-    def rank(self, conversations: Sequence[list[dict[str, str]]], labels: Sequence[str]) -> list[str]:
-        """The most likely label as the reply to each conversation (scores attached)."""
+    def label_scores(self, conversation: list[dict[str, str]], ids: list[list[int]]) -> list[float]:
+        """Log-likelihood of each label (token ids) as the reply to ``conversation``."""
+        prompt = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        return rank_scores(self.model, dict(enc), ids, self.tokenizer.pad_token_id)
+
+    def rank(
+        self,
+        conversations: Sequence[list[dict[str, str]]],
+        labels: Sequence[str],
+        baselines: Sequence[list[dict[str, str]]] | None = None,
+    ) -> list[str]:
+        """The most likely label as the reply to each conversation (scores attached).
+
+        With ``baselines`` (the same prompts without the evidence), each label's baseline score is subtracted.
+        """
         ids = label_token_ids(self.tokenizer, labels)
         answers: list[str] = []
-        for conversation in conversations:
-            prompt = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
-            enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
-            answers.append(best_label(labels, rank_scores(self.model, dict(enc), ids, self.tokenizer.pad_token_id)))
+        for i, conversation in enumerate(conversations):
+            scores = self.label_scores(conversation, ids)
+            if baselines is not None:
+                # Many examples share an instruction, so their content-free prompt is scored once.
+                key = repr((baselines[i], tuple(labels)))
+                if key not in self._baseline_cache:
+                    self._baseline_cache[key] = self.label_scores(baselines[i], ids)
+                scores = [s - b for s, b in zip(scores, self._baseline_cache[key], strict=True)]
+            answers.append(best_label(labels, scores))
         return answers
 
 
@@ -332,13 +352,16 @@ class CascadeAdapter(Adapter):
         transcripts: str | None = None,
         asr_batch_size: object = 16,
         answer: str = "generate",
+        rank_calibration: str = "none",
     ) -> None:
         self.asr_spec, self.llm_spec = parse_cascade(spec_argument)
-        if answer not in PROTOCOLS:
-            raise OptionError(f"answer={answer!r}: use generate (free generation) or rank (label log-likelihood)")
+        try:
+            check_rank_options(answer, rank_calibration)
+        except ValueError as exc:
+            raise OptionError(str(exc)) from exc
         if answer == "rank" and self.llm_spec.startswith("openai"):
             raise OptionError("answer=rank needs a local LLM (smollm2, hf:, gguf:): it reads the model's logits")
-        self.answer = answer
+        self.answer, self.calibration = answer, rank_calibration
         asr_family = self.asr_spec.partition(":")[0]
         if asr_family not in ("faster-whisper", "whisper", "pocketsphinx"):
             raise OptionError(
@@ -399,9 +422,13 @@ class CascadeAdapter(Adapter):
         chats = [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
         if self.answer == "rank" and card.task_type == "classification" and card.labels:
             assert isinstance(self.llm, TransformersLLM)  # the constructor refuses rank with an endpoint LLM
-            return self.llm.rank(chats, card.labels)
+            blank = [format_conversation([""] * len(q.audio), q.instruction) for q in batch]
+            return self.llm.rank(chats, card.labels, blank if self.calibration == "content-free" else None)
         return [first_line(r) for r in self.llm.generate(chats)]
 
     def info(self) -> dict[str, object]:
         """What the cascade is made of."""
-        return {"description": f"ASR {self.asr_spec} then LLM {self.llm_spec}", "protocol": self.answer}
+        return {
+            "description": f"ASR {self.asr_spec} then LLM {self.llm_spec}",
+            "protocol": protocol_name(self.answer, self.calibration),
+        }

@@ -9,6 +9,14 @@ ran (``protocol``) and the board shows it.
 The score of a label is the sum of the log-probabilities of its tokens, each
 conditioned on the prompt (audio included for audio LLMs) and the label tokens
 before it: the plain log-likelihood of the label text as the reply.
+
+Small models have strong priors over label texts (SmolLM2-135M prefers "yes" to
+"left" whatever the transcript says). ``rank_calibration=content-free`` subtracts
+each label's log-likelihood under the same prompt with the evidence removed (an
+empty transcript, or silent clips of the same length), so the score says how much
+the evidence raised the label (pointwise mutual information; "contextual
+calibration", Zhao et al. 2021; Holtzman et al. 2021). That is protocol
+``rank-calibrated``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 PROTOCOLS = ("generate", "rank")
+"""Values of ``--model-arg answer=``."""
+CALIBRATIONS = ("none", "content-free")
+"""Values of ``--model-arg rank_calibration=``."""
+
+
+def protocol_name(answer: str, calibration: str) -> str:
+    """What model.json and the board call the protocol: ``generate``, ``rank`` or ``rank-calibrated``."""
+    if answer != "rank":
+        return "generate"
+    return "rank-calibrated" if calibration == "content-free" else "rank"
+
+
+def check_rank_options(answer: str, calibration: str) -> None:
+    """Raise ``ValueError`` with the fix for an unknown ``answer=`` or ``rank_calibration=``."""
+    if answer not in PROTOCOLS:
+        raise ValueError(f"answer={answer!r}: use generate (free generation) or rank (label log-likelihood)")
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"rank_calibration={calibration!r}: use none or content-free")
 
 
 class RankedAnswer(str):

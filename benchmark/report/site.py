@@ -170,8 +170,8 @@ def tier_bar(tiers: dict[str, int], width: int = 160) -> str:
 
 def _model_link(name: str, protocol: str, prefix: str = "") -> str:
     """A model's name linking to its page, tagged when it answered by ranking labels (another protocol)."""
-    tag = ' <span class="tag" title="answer=rank: the most likely label, not free text">ranked labels</span>'
-    return f'<a href="{prefix}models/{_e(name)}.html">{_e(name)}</a>' + (tag if protocol == "rank" else "")
+    tag = f' <span class="tag" title="answer=rank: the most likely label, not free text">{_e(protocol)}</span>'
+    return f'<a href="{prefix}models/{_e(name)}.html">{_e(name)}</a>' + (tag if protocol.startswith("rank") else "")
 
 
 def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:

@@ -39,9 +39,10 @@ class ModelCard(BaseModel):
     """For a control or robustness run: the main submission it belongs to (same model, same options)."""
     variant: Literal["control-silence", "control-shuffled", "instructions"] | None = None
     """What the run changed: audio replaced by silence or by other examples' clips, or every instruction variant."""
-    protocol: str = Field(default="generate", pattern="^(generate|rank)$")
-    """How classification answers were produced: ``generate`` (free text, resolved to a label) or ``rank``
-    (the label with the highest log-likelihood after the prompt). Different protocols are different entries."""
+    protocol: str = Field(default="generate", pattern="^(generate|rank|rank-calibrated)$")
+    """How classification answers were produced: ``generate`` (free text, resolved to a label), ``rank`` (the
+    label with the highest log-likelihood after the prompt) or ``rank-calibrated`` (minus its log-likelihood
+    without the evidence). Different protocols are different entries."""
 
 
 def submission_name(spec: str) -> str:

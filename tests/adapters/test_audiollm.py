@@ -118,6 +118,23 @@ def test_rank_scores_equal_the_log_likelihood_computed_one_label_at_a_time(tiny)
     assert rank_scores(adapter.model, other, ids, pad_id=0) != pytest.approx(batched, abs=1e-4)
 
 
+def test_content_free_calibration_subtracts_the_silent_prompt_scores(tiny) -> None:
+    folder = str(tiny["qwen2_audio"])
+    plain = AudioLLMAdapter(folder, device="cpu", answer="rank")
+    calibrated = AudioLLMAdapter(folder, device="cpu", answer="rank", rank_calibration="content-free")
+    plain.load()
+    calibrated.load()
+    clip = np.random.default_rng(1).normal(0, 0.1, 12_000).astype(np.float32)
+    labels = ["female", "male"]
+    heard = plain.rank(labels, [Query("1", "Male or female?", (clip,))])[0].label_scores
+    silent = plain.rank(labels, [Query("1", "Male or female?", (np.zeros_like(clip),))])[0].label_scores
+    (answer,) = calibrated.rank(labels, [Query("1", "Male or female?", (clip,))])
+    for label in labels:
+        assert answer.label_scores[label] == pytest.approx(heard[label] - silent[label], abs=1e-3)
+    assert answer == max(answer.label_scores, key=answer.label_scores.get)
+    assert calibrated.info()["protocol"] == "rank-calibrated" and plain.info()["protocol"] == "rank"
+
+
 def test_generation_tasks_still_generate_under_rank(tmp_path: Path, tiny) -> None:
     result = bench_run(tiny["qwen2_audio"], tmp_path, "SentenceTranscription", "--model-arg", "answer=rank")
     assert result.exit_code == 0, result.output
@@ -168,6 +185,7 @@ def test_bad_model_folders_get_one_line_errors(tmp_path: Path, tiny, make, messa
         ("audiollm:x", ["--model-arg", "max_new_tokens=lots"], "integer"),
         ("audiollm:x", ["--model-arg", "answer=vote"], "answer="),
         ("audiollm:x", ["--model-arg", "multi_audio=mix"], "multi_audio="),
+        ("audiollm:x", ["--model-arg", "rank_calibration=pmi"], "rank_calibration="),
     ],
 )
 def test_audiollm_errors_are_clear(tmp_path: Path, model, args, message, monkeypatch) -> None:

@@ -187,6 +187,13 @@ def test_tiny_cascade_ranks_labels(tmp_path: Path, tiny_whisper_asr: Path, tiny_
     assert len(records) == 3 and {r.tier for r in records} == {"exact"}
     assert all(r.output == max(r.label_scores, key=r.label_scores.get) for r in records)
     assert json.loads((tmp_path / "rank/model.json").read_text())["protocol"] == "rank"
+    result = bench("run", "--model", spec, "--name", "calibrated", "--tasks", "SpeakerGender", "--limit", "3",
+                   "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank",
+                   "--model-arg", "rank_calibration=content-free")
+    assert result.exit_code == 0, result.output
+    calibrated = read_records(tmp_path / "calibrated/runs/SpeakerGender@1.0.0.jsonl")
+    assert [r.label_scores for r in calibrated] != [r.label_scores for r in records]
+    assert json.loads((tmp_path / "calibrated/model.json").read_text())["protocol"] == "rank-calibrated"
 
 
 def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None:

@@ -57,4 +57,4 @@ def test_rank_protocol_is_recorded_and_shown_next_to_the_model(tmp_path: Path) -
     index = (tmp_path / "site/index.html").read_text()
     assert 'ranker.html">ranker</a> <span class="tag"' in index and "majority</a> <span" not in index
     task_page = (tmp_path / "site/tasks/ToneHeight.html").read_text()
-    assert "ranked labels" in task_page
+    assert "rank</span>" in task_page
