@@ -1,12 +1,11 @@
-"""Feeding a model quickly: longest-first order, audio decoded ahead in a thread, fixed or automatic batch sizes.
+"""Feeding a model quickly: audio decoded ahead in a thread, fixed or automatic batch sizes.
 
 ``predict_stream`` is what the runner iterates over for one task::
 
-    longest_first(examples) -> decode ahead (background thread) -> batches of `size` -> adapter.predict
+    examples (file order) -> decode ahead (background thread) -> batches of `size` -> adapter.predict
 
-- Examples are ordered by audio length, longest first: a batch holds clips of
-  similar length (little padding), and the largest memory need comes first, so a
-  batch size that fits the first batch fits every later one.
+- Examples keep their file order, so local run files equal the ones a Ray run
+  merges (``benchmark.scaleout``), record for record.
 - A background thread decodes the audio of the next examples while the model runs
   on the current batch (decoding FLAC is CPU work the model does not need to wait for).
 - ``batch_size="auto"`` starts at 1 and doubles after each batch that fits, up to
@@ -23,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import soundfile as sf
 
 from benchmark.adapters.base import Adapter, AdapterError, Query, checked_outputs
 from benchmark.task.card import Example
@@ -37,27 +35,6 @@ AHEAD = 64
 
 AudioLoader = Callable[[Task, Example], Sequence[np.ndarray]]
 """``(task, example) -> clips``: the task's own audio, or a control's replacement."""
-
-
-def audio_seconds(task: Task, example: Example) -> float:
-    """Total duration of an example's clips, from the file headers (nothing is decoded).
-
-    A header that cannot be read counts as 0 s: decoding the clip reports the problem in full.
-    """
-    try:
-        return sum(sf.info(str(path)).duration for path in task.audio_files(example))
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return 0.0
-
-
-def longest_first(task: Task, examples: Sequence[Example]) -> list[Example]:
-    """Examples by decreasing audio length (ties in the given order, so runs repeat exactly)."""
-    seconds: dict[str, float] = {}
-    for e in examples:  # an example may come several times (one unit per instruction variant)
-        if e.id not in seconds:
-            seconds[e.id] = audio_seconds(task, e)
-    order = sorted(range(len(examples)), key=lambda i: (-seconds[examples[i].id], i))
-    return [examples[i] for i in order]
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -138,7 +115,7 @@ def predict_stream(
     batch_size: int | str,
     load_audio: AudioLoader = Task.load_audio,
 ) -> Iterator[Batch]:
-    """Run ``adapter`` over ``examples`` batch by batch (longest first, decoding ahead).
+    """Run ``adapter`` over ``examples`` batch by batch, in order, decoding ahead.
 
     ``load_audio(task, example)`` gives an example's clips (a control run passes silence or other clips).
 
@@ -148,7 +125,7 @@ def predict_stream(
     auto = batch_size == AUTO
     size, ceiling = (1, AUTO_LIMIT) if auto else (int(batch_size), int(batch_size))
     loader = load_audio if adapter.needs_audio else None
-    feed = DecodeAhead(task, longest_first(task, examples), loader, ahead=max(AHEAD, 2 * size))
+    feed = DecodeAhead(task, examples, loader, ahead=max(AHEAD, 2 * size))
     try:
         pending: list[tuple[Example, Query]] = []
         while True:

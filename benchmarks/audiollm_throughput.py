@@ -3,7 +3,7 @@
 Both sides load the same tiny Qwen2-Audio (built from a config, as in the tests),
 read the same test examples, apply the same chat template and generate the same
 number of tokens greedily with the same batch size. The harness adds what a run
-needs: task checks, longest-first ordering, decoding in a background thread,
+needs: task checks, decoding in a background thread,
 scoring and durable per-batch records. Printed: the harness's wall time over the
 bare loop's (target <= 1.05) and examples/s at each batch size::
 

@@ -1,4 +1,4 @@
-"""Feeding the model: longest-first order, decoding ahead in a thread, and `--batch-size auto`."""
+"""Feeding the model: decoding ahead in a thread, and `--batch-size auto`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from helpers import make_task, read_examples, tone, write_audio
 from typer.testing import CliRunner
 
 from benchmark.adapters.base import Adapter
-from benchmark.batching import longest_first, predict_stream
+from benchmark.batching import predict_stream
 from benchmark.cli import app
 from benchmark.runner import evaluate
 from benchmark.submission.records import read_records
@@ -43,14 +43,6 @@ class Recorder(Adapter):
         self.sizes.append(len(batch))
         self.windows.append((start, time.perf_counter()))
         return [card.labels[0]] * len(batch)
-
-
-def test_longest_first_orders_by_audio_length(tmp_path: Path) -> None:
-    task = load_task(varied_lengths(tmp_path))
-    ordered = longest_first(task, task.split("test"))
-    lengths = [sum(len(c) for c in task.load_audio(e)) for e in ordered]
-    assert lengths == sorted(lengths, reverse=True) and len(set(lengths)) > 10
-    assert sorted(e.id for e in ordered) == sorted(e.id for e in task.split("test"))
 
 
 def test_audio_is_decoded_in_a_background_thread_while_the_model_runs(tmp_path: Path, monkeypatch) -> None:
