@@ -95,6 +95,9 @@ def _resolvers(
 
 
 SubmissionsRoot = Annotated[Path, typer.Option("--out", help="Folder holding submissions.")]
+Wait = Annotated[
+    float, typer.Option("--wait", metavar="SECONDS", help="Wait this long for another run or score on the submission.")
+]
 
 
 @app.command()
@@ -130,6 +133,7 @@ def run(
         str | None,
         typer.Option(help="all or N: run each example under every (or N seeded) instruction, as <name>+instructions."),
     ] = None,
+    wait: Wait = 0.0,
 ) -> None:
     """Run a model on tasks, appending one record per example; re-run the same command to resume."""
     from benchmark.endpoint import EndpointError
@@ -157,6 +161,7 @@ def run(
         control=control,
         instructions=instructions,
         ray=RayOptions(ray or "", workers) if ray or workers else None,
+        wait=wait,
     )
     try:
         result = run_model(request, progress=_progress_bar)
@@ -204,6 +209,7 @@ def score(
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
+    wait: Wait = 0.0,
 ) -> None:
     """Re-score saved records from their raw outputs (no model is run); rewrites each run file atomically."""
     from benchmark.endpoint import EndpointError
@@ -216,7 +222,7 @@ def score(
     for folder in folders:
         resolvers = _resolvers(semantic, judge_url, judge_model, judge_key_env, folder / "judge-cache.jsonl")
         try:
-            summaries += rescore(folder, tasks_root, resolvers)
+            summaries += rescore(folder, tasks_root, resolvers, wait=wait)
         except RunError as exc:
             raise _fail(str(exc), code=2) from None
         except EndpointError as exc:
@@ -283,26 +289,53 @@ def leaderboard_build(
     out: Annotated[Path, typer.Option(help="Where the tables go.")] = Path("leaderboard/tables"),
     site: Annotated[Path | None, typer.Option(help="Where the static website goes.")] = Path("leaderboard/site"),
     no_site: Annotated[bool, typer.Option("--no-site", help="Write the tables only.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail if any run file would be left out.")] = False,
 ) -> None:
     """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
-    from benchmark.report.export import write_tables
-    from benchmark.report.site import build_site
-    from benchmark.report.tables import layer_weights, load_submissions
-    from benchmark.report.trust import build_leaderboard
+    from benchmark.report.build import BuildError, build_leaderboard
     from benchmark.runner import RunError, load_tasks
     from benchmark.task.discovery import SelectionError, select_tasks
 
     try:
         tasks = load_tasks(select_tasks([], tasks_root))
-    except (RunError, SelectionError) as exc:
+        result = build_leaderboard(submissions, tasks, out, None if no_site else site, strict=strict)
+    except (RunError, SelectionError, BuildError) as exc:
         raise _fail(str(exc), code=2) from None
-    board = build_leaderboard(submissions, tasks, cache=out / ".cache")
-    for path in write_tables(board, out):
+    except OSError as exc:
+        raise _fail(f"cannot write the board ({exc}); the previous tables and site are unchanged") from None
+    for left in result.left_out:
+        typer.echo(f"warning: {left.render()}", err=True)
+    for path in result.tables:
         typer.echo(f"wrote {path}")
-    if site is not None and not no_site:
-        weights = {s.card.name: layer_weights(s.folder) for s in load_submissions(submissions)}
-        files = build_site(board, tasks, site, out, weights)
-        typer.echo(f"wrote {len(files)} files under {site} (open {site / 'index.html'})")
+    if result.site and site is not None:
+        typer.echo(f"wrote {len(result.site)} files under {site} (open {site / 'index.html'})")
+
+
+@app.command()
+def clean(
+    submissions: Annotated[Path, typer.Option(help="Folder of submissions.")] = Path("submissions"),
+    leaderboard: Annotated[Path, typer.Option(help="Folder holding the built tables and site.")] = Path("leaderboard"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed; remove nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking (for scripts and CI).")] = False,
+) -> None:
+    """List set-aside run files, temporary files and orphaned caches, and remove them after confirmation."""
+    from benchmark.submission.clean import find_leftovers, remove_leftovers
+
+    found = find_leftovers(submissions, [leaderboard])
+    for item in found:
+        typer.echo(f"{item.kind:48} {item.size:>12,} B  {item.path}")
+    typer.echo(f"{len(found)} item(s), {sum(i.size for i in found):,} bytes", err=True)
+    if not found or dry_run:
+        return
+    if not yes:
+        try:
+            typer.confirm(f"remove these {len(found)} item(s)?", abort=True)
+        except typer.Abort:
+            raise _fail("nothing removed (not confirmed; pass --yes to remove without asking)") from None
+    removed, notes = remove_leftovers(found)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"removed {len(removed)} item(s), {sum(i.size for i in removed):,} bytes")
 
 
 app.command("generate-suite")(tasks_commands.generate_suite)

@@ -14,10 +14,12 @@ import hashlib
 import json
 import os
 import random
+import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,40 @@ Message = dict[str, Any]
 
 class EndpointError(Exception):
     """The endpoint kept failing after the retries (or refused the request outright)."""
+
+
+SECRET_NAME = re.compile(
+    r"(^|[_-])(api[_-]?key|key|token|secret|password|passwd|auth|authorization|sig|signature)($|[_-])", re.IGNORECASE
+)
+"""Names of arguments and query parameters that hold credentials (``api_key``, ``access_token``, ``sig``...)."""
+
+
+def url_secret_problem(url: str) -> str | None:
+    """Why ``url`` must not be recorded (a password or a key in it), or None.
+
+    URLs are written into run headers and shown on the board, so credentials belong in
+    an environment variable (``--judge-key-env``, ``llm_key_env``), never in the URL.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        return "it holds a password (user:password@host)"
+    secret = [k for k, _ in urllib.parse.parse_qsl(parts.query) if SECRET_NAME.search(k)]
+    if secret:
+        return f"its query holds {secret[0]}="
+    return None
+
+
+def secret_argument_problem(args: Mapping[str, str]) -> str | None:
+    """Why adapter arguments must not be recorded (a key in a name or a URL), or None."""
+    for key, value in args.items():
+        secret = SECRET_NAME.search(key) and not key.endswith("_env")
+        if secret or (problem := url_secret_problem(value)):
+            why = "looks like a secret" if secret else problem
+            return (
+                f"--model-arg {key}: {why}; arguments are recorded in model.json and run headers, "
+                "so keys go in an environment variable named by a *_env argument (e.g. llm_key_env=NAME)"
+            )
+    return None
 
 
 class ResponseCache:
@@ -153,7 +189,8 @@ class ChatEndpoint:
             if attempt < self.retries:
                 # Full jitter: concurrent workers that failed together do not retry together.
                 time.sleep(random.uniform(0, self.backoff * 2**attempt))
-        raise EndpointError(f"{self.url}: {last} (after {self.retries + 1} tries)")
+        message = f"{self.url}: {last} (after {self.retries + 1} tries)"
+        raise EndpointError(message.replace(self._key, "***") if self._key else message)  # a server may echo the key
 
     def complete_many(self, conversations: Sequence[Sequence[Message]]) -> list[str]:
         """Replies in order, with at most ``concurrency`` requests in flight."""

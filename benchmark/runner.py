@@ -37,6 +37,7 @@ from benchmark.submission.card import (
     write_model_card,
 )
 from benchmark.submission.header import RunHeader, append_header, make_header
+from benchmark.submission.lock import guarded
 from benchmark.submission.records import (
     Record,
     RunFileError,
@@ -48,6 +49,7 @@ from benchmark.submission.records import (
     write_records_atomic,
 )
 from benchmark.submission.scorer import rescored, scorer_for
+from benchmark.task.audio import AudioError
 from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task, TaskLoadError, load_task
@@ -227,6 +229,8 @@ class RunRequest:
     """``all`` or N: run every test example under all (or N seeded) instructions (its own submission)."""
     ray: RayOptions | None = None
     """Run on Ray workers (``--ray``) instead of in this process."""
+    wait: float = 0.0
+    """Seconds to wait for another run or score holding the submission's lock (0: fail at once)."""
 
 
 @dataclass
@@ -285,14 +289,15 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
         raise RunError("\n".join(problems))
     base = request.name or submission_name(request.spec)
     submission = request.out / variant.submission(base)
-    try:
-        plans = [plan_task(t, adapter, submission, request.limit, variant) for t in tasks]
-    except RunFileError as exc:
-        raise RunError(f"{exc}; move the file aside to start that task over") from exc
-    result = RunResult(submission=submission, plans=plans)
-    if not request.dry_run:
-        prepare_submission(submission, request.spec, request.args, adapter, variant.card_fields(base))
-        execute(adapter, request, result, progress, variant)
+    with guarded(submission, request.wait, RunError, hold=not request.dry_run):  # planning too: see lock.py
+        try:
+            plans = [plan_task(t, adapter, submission, request.limit, variant) for t in tasks]
+        except RunFileError as exc:
+            raise RunError(f"{exc}; move the file aside to start that task over") from exc
+        result = RunResult(submission=submission, plans=plans)
+        if not request.dry_run:
+            prepare_submission(submission, request.spec, request.args, adapter, variant.card_fields(base))
+            execute(adapter, request, result, progress, variant)
     return result
 
 
@@ -334,6 +339,8 @@ def execute(
             result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
+    except AudioError as exc:
+        raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files; records so far are kept)") from exc
     finally:
         sync_pending()
 
@@ -456,30 +463,34 @@ def evaluate(
 # ---------------------------------------------------------------- re-scoring
 
 
-def rescore(submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolver] = ()) -> list[TaskSummary]:
-    """Re-resolve and re-score every record of a submission from its raw outputs (no model runs).
-
-    Run files of tasks that no longer exist at that version are left untouched.
+def rescore(
+    submission: Path, tasks_root: Path, resolvers: Sequence[LabelResolver] = (), wait: float = 0.0
+) -> list[TaskSummary]:
+    """Re-score every record of a submission from its raw outputs (no model runs; other task versions untouched).
 
     Raises:
-        RunError: the submission has no runs folder, or a task folder is invalid.
+        RunError: no runs folder, the submission is in use, or a task folder or run file is invalid.
     """
     runs = submission / "runs"
     if not runs.is_dir():
         raise RunError(f"{submission} has no runs/ folder; pass submissions/<model>")
-    summaries = []
-    tasks = {t.key: t for t in load_tasks(discover_task_dirs([tasks_root]))} if tasks_root.is_dir() else {}
-    for path in sorted(runs.glob("*.jsonl")):
-        if ".stale-" in path.name or path.stem not in tasks:
-            continue
-        task = tasks[path.stem]
-        by_id = {e.id: e for e in task.examples}
-        score = scorer_for(task, resolvers)
-        records = [r for r in read_records(path, repair=True) if r.id in by_id]
-        updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
-        write_records_atomic(path, updated)
-        summaries.append(summarize(task, updated, variant_of(r.instruction_index for r in updated)))
-    return summaries
+    with guarded(submission, wait, RunError):
+        summaries = []
+        tasks = {t.key: t for t in load_tasks(discover_task_dirs([tasks_root]))} if tasks_root.is_dir() else {}
+        for path in sorted(runs.glob("*.jsonl")):
+            if ".stale-" in path.name or path.stem not in tasks:
+                continue
+            task = tasks[path.stem]
+            by_id = {e.id: e for e in task.examples}
+            score = scorer_for(task, resolvers)
+            try:
+                records = [r for r in read_records(path, repair=True) if r.id in by_id]
+            except RunFileError as exc:
+                raise RunError(f"{exc}; move the file aside (or delete it) and re-run the model on {task.key}") from exc
+            updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
+            write_records_atomic(path, updated)
+            summaries.append(summarize(task, updated, variant_of(r.instruction_index for r in updated)))
+        return summaries
 
 
 def _example_of(example: Example, record: Record) -> Example:

@@ -52,7 +52,9 @@ def test_baselines_end_to_end_and_tables_recomputed_by_hand(suite: Path, tmp_pat
     for model in ("majority", "random"):
         result = bench("run", "--model", model, "--tasks-root", str(suite), "--out", str(subs), "--batch-size", "5")
         assert result.exit_code == 0, result.output
-    result = bench("leaderboard", "build", "--submissions", str(subs), "--tasks-root", str(suite), "--out", str(board))
+    result = bench(
+        "leaderboard", "build", "--submissions", str(subs), "--tasks-root", str(suite), "--out", str(board), "--no-site"
+    )
     assert result.exit_code == 0, result.output
 
     tasks = {p.name: load_task(p) for p in suite.iterdir()}
@@ -113,7 +115,17 @@ def test_seen_and_unseen_tables(suite: Path, tmp_path: Path) -> None:
     data = json.loads(model_json.read_text())
     data["trained_on"] = ["ToneHeight"]
     model_json.write_text(json.dumps(data))
-    bench("leaderboard", "build", "--submissions", str(subs), "--tasks-root", str(suite), "--out", str(tmp_path / "b"))
+    bench(
+        "leaderboard",
+        "build",
+        "--submissions",
+        str(subs),
+        "--tasks-root",
+        str(suite),
+        "--out",
+        str(tmp_path / "b"),
+        "--no-site",
+    )
     dims = pd.read_csv(tmp_path / "b" / "dimensions.csv")
     seen = dims[(dims.split == "seen") & (dims.dimension == "overall")]
     unseen = dims[(dims.split == "unseen") & (dims.dimension == "overall")]

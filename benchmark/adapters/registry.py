@@ -22,6 +22,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from benchmark.adapters.base import Adapter, AdapterError
+from benchmark.endpoint import secret_argument_problem
 
 ENTRY_POINT_GROUP = "speech_benchmark.adapters"
 
@@ -170,8 +171,11 @@ def build_adapter(spec: str, args: dict[str, str] | None = None) -> Adapter:
     """Build (not load) the adapter for ``spec`` with keyword arguments from ``--model-arg``.
 
     Raises:
-        SpecError: unknown spec or arguments the adapter does not accept.
+        SpecError: unknown spec, arguments the adapter does not accept, or a secret in an argument
+            (arguments are recorded in model.json and run headers; keys go in environment variables).
     """
+    if problem := secret_argument_problem(args or {}):
+        raise SpecError(problem)
     kwargs = dict(args or {})
     family = spec.partition(":")[0]
     if family not in REGISTRY and family not in plugin_entries() and PLUGIN_SPEC.match(spec):

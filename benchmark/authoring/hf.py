@@ -8,6 +8,8 @@ A Dynamic-SUPERB instance has the columns ``file``, ``audio``, ``instruction`` a
 from __future__ import annotations
 
 import io
+import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -15,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task
-from benchmark.task.audio import SAMPLE_RATE, resample, to_mono
+from benchmark.task.audio import MAX_FILE_BYTES, MAX_SECONDS, SAMPLE_RATE, AudioError, read_audio
 from benchmark.task.writer import TaskWriter
 
 AUDIO_COLUMN = re.compile(r"^audio(\d*)$")
@@ -41,7 +42,15 @@ def load_source(source: str, revision: str | None = None) -> dict[str, Any]:
         raise ConversionError("this needs the hf extra: pip install 'speech-benchmark[hf]'") from exc
     path = Path(source)
     if path.exists():
-        return _load_local(datasets, path)
+        try:
+            return _load_local(datasets, path)
+        except ConversionError:
+            raise
+        except Exception as exc:  # pyarrow and datasets raise many types for a damaged file
+            first = str(exc).splitlines()[0][:300] if str(exc) else ""
+            cause = exc.__cause__
+            detail = f"{type(exc).__name__}: {first}" + (f" ({type(cause).__name__}: {cause})" if cause else "")
+            raise ConversionError(f"{source}: cannot be read as a dataset ({detail[:500]})") from exc
     try:
         loaded = datasets.load_dataset(source, revision=revision)
     except Exception as exc:  # the hub client raises many types; all mean "not reachable here"
@@ -72,14 +81,19 @@ def _audio_columns(columns: list[str]) -> list[str]:
 
 
 def _decode(cell: dict[str, Any] | None, where: str) -> np.ndarray:
-    if not cell or (cell.get("bytes") is None and not cell.get("path")):
+    """Decode an audio cell (bytes, or a path to a regular file) within the limits of ``read_audio``."""
+    if not isinstance(cell, dict) or (cell.get("bytes") is None and not cell.get("path")):
         raise ConversionError(f"{where}: the audio cell is empty")
+    data, path = cell.get("bytes"), cell.get("path")
+    if data is not None and not isinstance(data, bytes):
+        raise ConversionError(f"{where}: the audio cell holds {type(data).__name__}, not bytes")
+    if data is None and not (isinstance(path, str) and os.path.isfile(path)):
+        raise ConversionError(f"{where}: the audio cell names {str(path)[:200]!r}, which is not a file")
+    source: io.BytesIO | str = io.BytesIO(data) if data is not None else str(path)
     try:
-        source = io.BytesIO(cell["bytes"]) if cell.get("bytes") is not None else cell["path"]
-        data, rate = sf.read(source, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise ConversionError(f"{where}: audio cannot be decoded ({exc})") from exc
-    return resample(to_mono(data), rate, SAMPLE_RATE)
+        return read_audio(source, SAMPLE_RATE, MAX_SECONDS)
+    except AudioError as exc:
+        raise ConversionError(f"{where}: {exc.code} {exc}") from exc
 
 
 def _safe_id(file_value: Any, index: int, used: set[str]) -> str:
@@ -96,10 +110,16 @@ def _safe_id(file_value: Any, index: int, used: set[str]) -> str:
 def _label(value: Any, task_type: str, where: str) -> str | float:
     if task_type == "regression":
         try:
-            return float(value)
-        except (TypeError, ValueError) as exc:
-            raise ConversionError(f"{where}: label {value!r} is not a number (regression task)") from exc
-    return str(value).strip()
+            number = float(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ConversionError(f"{where}: label {str(value)[:60]!r} is not a number (regression task)") from exc
+        if not math.isfinite(number):
+            raise ConversionError(f"{where}: label {value!r} is not a finite number (regression task)")
+        return number
+    try:
+        return str(value).strip()
+    except ValueError as exc:  # e.g. an integer too long to print
+        raise ConversionError(f"{where}: label cannot be read as text ({exc})") from exc
 
 
 def _rows(splits: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
@@ -108,9 +128,31 @@ def _rows(splits: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
     for hf_split, ds in splits.items():
         ours = HF_SPLIT_TO_OURS.get(hf_split, "test")
         for col in _audio_columns(ds.column_names):
-            ds = ds.cast_column(col, datasets.Audio(decode=False))
+            try:
+                ds = ds.cast_column(col, datasets.Audio(decode=False))
+            except Exception as exc:  # pyarrow raises many types for a column of the wrong shape
+                raise ConversionError(f"split {hf_split} column {col} is not an audio column ({exc})"[:500]) from exc
+            _check_cell_sizes(ds, col, hf_split)
         for i, row in enumerate(ds):
             yield ours, i, row
+
+
+def _check_cell_sizes(ds: Any, col: str, split: str) -> None:
+    """Refuse an audio cell over the size cap before any row is turned into Python bytes.
+
+    Raises:
+        ConversionError: a cell holds more than ``MAX_FILE_BYTES`` bytes.
+    """
+    import pyarrow.compute as pc
+
+    sizes = pc.binary_length(pc.struct_field(ds.data.column(col), "bytes"))
+    biggest = pc.max(sizes).as_py()
+    if biggest is not None and biggest > MAX_FILE_BYTES:
+        row = pc.index(sizes, biggest).as_py()
+        raise ConversionError(
+            f"split {split} row {row} column {col}: the audio cell holds {biggest} bytes, over the "
+            f"{MAX_FILE_BYTES} byte cap (T314); shorten the clip or encode it as FLAC"
+        )
 
 
 def import_hf(

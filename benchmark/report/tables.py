@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,24 +26,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from benchmark.report.cells import CellCache, CellStats, cell_key, compute_cells, percentile_cis
+from benchmark.report.inventory import LeftOut, Submission, take_inventory, usable_records
+from benchmark.report.inventory import load_submissions as load_submissions  # re-exported: it used to live here
 from benchmark.scoring.chance import majority_answer
 from benchmark.scoring.metrics import METRICS, ScoredSet, scored_set
-from benchmark.submission.card import ModelCard, read_model_card
-from benchmark.submission.records import Record, read_records, run_path
+from benchmark.submission.records import Record, run_path
 from benchmark.submission.scorer import scorer_for
 from benchmark.task.card import DIMENSIONS
 from benchmark.task.folder import Task
 
 RESAMPLES = 1000
 SPLITS = ("all", "seen", "unseen")
-
-
-@dataclass
-class Submission:
-    """A model card and its folder."""
-
-    card: ModelCard
-    folder: Path
 
 
 @dataclass
@@ -66,13 +59,6 @@ class Cell:
     """How the model answered classification tasks (``generate`` or ``rank``): part of its identity."""
 
 
-def load_submissions(root: Path) -> list[Submission]:
-    """Every ``root/<model>/model.json`` (folders without one are not submissions)."""
-    if not root.is_dir():
-        return []
-    return [Submission(read_model_card(p), p) for p in sorted(root.iterdir()) if (p / "model.json").is_file()]
-
-
 def layer_weights(submission: Path) -> dict[str, list[float]]:
     """Learned probe layer weights saved with runs: ``layers/<Task>@<version>.json`` = ``{"weights": [...]}``."""
     out = {}
@@ -87,9 +73,8 @@ def layer_weights(submission: Path) -> dict[str, list[float]]:
 
 
 def current_records(submission: Path, task: Task) -> list[Record]:
-    """Test records of the task's current version and content hash."""
-    path = run_path(submission, task.name, task.card.version)
-    return [r for r in read_records(path) if r.split == "test" and r.task_hash == task.content_hash]
+    """Test records of the task's current version and content hash (none from an unreadable file)."""
+    return usable_records(run_path(submission, task.name, task.card.version), task)[0]
 
 
 @dataclass(frozen=True)
@@ -159,7 +144,11 @@ def _make_cell(sub: Submission, task: Task, stats: CellStats) -> Cell:
 
 
 def collect_cells(
-    submissions: Sequence[Submission], tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
+    submissions: Sequence[Submission],
+    tasks: Sequence[Task],
+    resamples: int = RESAMPLES,
+    cache: Path | None = None,
+    read: Mapping[tuple[str, str], list[Record]] | None = None,
 ) -> list[Cell]:
     """One cell per (model, task) that has at least one current record.
 
@@ -180,7 +169,7 @@ def collect_cells(
             if cached is not None:
                 cells[(i, task.key)] = _make_cell(sub, task, cached)
                 continue
-            records = current_records(sub.folder, task)
+            records = read.get((sub.card.name, task.key), []) if read is not None else current_records(sub.folder, task)
             if records:
                 todo.append((i, key, records))
         if todo:
@@ -311,6 +300,8 @@ class Leaderboard:
     """Per model: the robustness summary."""
     yes_bias: list[dict[str, Any]] = field(default_factory=list)
     """Per model and yes/no task: the "yes" rate next to the label balance."""
+    left_out: list[LeftOut] = field(default_factory=list)
+    """Run files and submissions the build did not use, with why (not an exported table)."""
 
     _groups: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -348,9 +339,13 @@ def build_tables(
 
     Control and robustness runs (model cards with a ``base``) are left out here: ``report.trust`` reads them.
     """
-    subs = [s for s in load_submissions(submissions_root) if s.card.base is None]
-    cells = collect_cells(subs, tasks, resamples, cache)
+    inventory = take_inventory(submissions_root, tasks)
+    subs = [s for s in inventory.submissions if s.card.base is None]
+    cells = collect_cells(subs, tasks, resamples, cache, inventory.records)
     models = [s.card.model_dump() for s in subs]
     return Leaderboard(
-        models=models, tasks=task_rows(cells), dimensions=dimension_rows(cells, [s.card.name for s in subs])
+        models=models,
+        tasks=task_rows(cells),
+        dimensions=dimension_rows(cells, [s.card.name for s in subs]),
+        left_out=inventory.left_out,
     )

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.endpoint import ChatEndpoint, EndpointError
+from benchmark.endpoint import ChatEndpoint, EndpointError, url_secret_problem
 from benchmark.scoring.labels import LabelResolver, Tier, resolve_label
 
 __all__ = ["EndpointError", "JudgeResolver", "JudgeStats", "SemanticResolver", "openai_chat", "option_orders"]
@@ -287,8 +287,11 @@ def build_resolvers(
     """The optional tiers a run asked for: the semantic tier, then the judge behind ``judge_url``.
 
     Raises:
-        ResolverUnavailable: the semantic tier was asked for and its packages are missing.
+        ResolverUnavailable: the semantic tier was asked for and its packages are missing, or the
+            judge URL holds a credential (it is recorded with the run).
     """
+    if judge_url and (problem := url_secret_problem(judge_url)):
+        raise ResolverUnavailable(f"--judge-url is recorded with the run, but {problem}; use --judge-key-env")
     resolvers: list[LabelResolver] = [SemanticResolver()] if semantic else []
     if judge_url:
         settings: dict[str, object] = {"url": judge_url, "model": judge_model}

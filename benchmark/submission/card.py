@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from benchmark.task import safejson
+
 SUBMISSION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 
 
@@ -51,8 +53,14 @@ def submission_name(spec: str) -> str:
 
 
 def read_model_card(submission: Path) -> ModelCard:
-    """Load ``model.json`` (raises ``ValidationError``/``OSError`` for the caller to report)."""
-    return ModelCard.model_validate_json((submission / "model.json").read_text(encoding="utf-8"))
+    """Load ``model.json`` within the JSON limits of ``benchmark.task.safejson``.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it is not a valid model card (``ValidationError`` and ``JsonLimitError`` are ValueErrors).
+    """
+    with (submission / "model.json").open("rb") as f:
+        return ModelCard.model_validate(safejson.loads(safejson.read_capped(f, safejson.MAX_JSON_BYTES)))
 
 
 def write_model_card(submission: Path, card: ModelCard) -> None:

@@ -27,6 +27,8 @@ def validate_submission(folder: Path, tasks_root: Path) -> list[Finding]:
         read_model_card(folder)
     except FileNotFoundError:
         out.append(make("S100", folder / "model.json", "not found"))
+    except OSError as exc:
+        out.append(make("S100", folder / "model.json", f"cannot be read ({exc.strerror or exc})"))
     except (ValidationError, ValueError) as exc:
         out.append(make("S100", folder / "model.json", str(exc).splitlines()[0]))
     runs = folder / "runs"

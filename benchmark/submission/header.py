@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from benchmark.task import safejson
+
 # Versions recorded for every run; an adapter adds the libraries it runs on (``Adapter.libraries``).
 CORE_PACKAGES = ("speech-benchmark", "numpy", "torch", "transformers")
 
@@ -127,17 +129,38 @@ def make_header(
 
 
 def read_headers(run_file: Path) -> list[RunHeader]:
-    """The headers written for a run file, oldest first (none for runs made before headers existed)."""
+    """The headers written for a run file, oldest first (none for runs made before headers existed).
+
+    Raises:
+        ValueError: the header file is not a list of run headers (or breaks the JSON limits).
+    """
     path = header_path(run_file)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
-    return [RunHeader.model_validate(h) for h in json.loads(path.read_text(encoding="utf-8"))["runs"]]
+    try:
+        with path.open("rb") as f:
+            data = safejson.loads(safejson.read_capped(f, safejson.MAX_JSON_BYTES * 16))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, list):
+        raise ValueError(f"{path}: not a header file (no list under 'runs')")
+    return [RunHeader.model_validate(h) for h in runs]
 
 
 def append_header(run_file: Path, header: RunHeader) -> None:
-    """Add a header to the run file's header list (rewritten atomically)."""
+    """Add a header to the run file's header list (rewritten atomically).
+
+    An unreadable header file is kept beside it as ``.unreadable`` and a new list started,
+    so a damaged provenance file never stops a run (and is never silently overwritten).
+    """
     path = header_path(run_file)
-    runs = [h.model_dump() for h in read_headers(run_file)] + [header.model_dump()]
+    try:
+        earlier = [h.model_dump() for h in read_headers(run_file)]
+    except ValueError:
+        os.replace(path, path.with_name(path.name + ".unreadable"))
+        earlier = []
+    runs = [*earlier, header.model_dump()]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps({"runs": runs}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -13,15 +13,21 @@ are moved aside, never mixed or deleted.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
+
+from benchmark.task import safejson
+from benchmark.task.safejson import MAX_RECORD_LINE_BYTES, bounded_lines
 
 RECORD_SCHEMA = 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Record(BaseModel):
@@ -67,6 +73,12 @@ class Record(BaseModel):
     label_scores: dict[str, float] | None = None
     """With ``answer=rank``: each label's log-likelihood after the prompt (the output is the argmax)."""
 
+    @field_validator("instruction", "reference", "output", "answer")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        # A model may emit a lone surrogate; it cannot be written as UTF-8, so it becomes U+FFFD.
+        return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
 
 _RECORD_LIST = TypeAdapter(list[Record])
 
@@ -84,33 +96,52 @@ def read_records(path: Path, *, repair: bool = False) -> list[Record]:
     """Read a run file. A cut-short last line (a crash mid-write) is ignored, or cut off with ``repair``.
 
     Raises:
-        RunFileError: a complete line is not a valid record (names the file and line).
+        RunFileError: the path is not a readable file, or a complete line is not a valid
+            record (UTF-8 JSON of a record, at most ``MAX_RECORD_LINE_BYTES``); names the file and line.
     """
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
-    data = path.read_bytes()
-    complete = data[: data.rfind(b"\n") + 1]
-    if repair and len(complete) != len(data):
-        with path.open("r+b") as f:
-            f.truncate(len(complete))
-    lines = [line for line in complete.split(b"\n") if line.strip()]
+    if not path.is_file():
+        raise RunFileError(f"{path}: is not a file (a run file holds one JSON record per line)")
     try:
-        # One validation call for the whole file (a JSON array of the lines) is several times faster than one per
-        # line; a bad line (or one holding two values) is then located by the per-line loop below, which names it.
-        fast = _RECORD_LIST.validate_json(b"[" + b",".join(lines) + b"]")
-        if len(fast) == len(lines):
-            return fast
-    except ValidationError:
-        pass
-    records = []
-    for lineno, line in enumerate(complete.decode("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+        with path.open("rb") as f:
+            lines = list(bounded_lines(f, MAX_RECORD_LINE_BYTES))
+    except OSError as exc:
+        raise RunFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if lines and lines[-1][1] is not None and not lines[-1][1].endswith(b"\n"):
+        cut = lines.pop()  # cut short by a crash mid-write
+        if repair:
+            with path.open("r+b") as f:
+                f.truncate(os.path.getsize(path) - len(cut[1] or b""))
+    whole = [line for _, line in lines if line is not None and line.strip()]
+    if len(whole) == sum(line is None or bool(line.strip()) for _, line in lines):
         try:
-            records.append(Record.model_validate_json(line))
-        except ValidationError as exc:
-            raise RunFileError(f"{path}:{lineno}: not a valid record: {exc.errors()[0]['msg']}") from exc
-    return records
+            # One validation call for the whole file (a JSON array of the lines) is several times faster than one
+            # per line; a bad line (or one holding two values) is then located by the per-line parse, which names it.
+            fast = _RECORD_LIST.validate_json(b"[" + b",".join(whole) + b"]")
+            if len(fast) == len(whole):
+                return fast
+        except ValidationError:
+            pass
+    return [r for lineno, line in lines if (r := _parse_record(path, lineno, line)) is not None]
+
+
+def _parse_record(path: Path, lineno: int, line: bytes | None) -> Record | None:
+    if line is None:
+        raise RunFileError(f"{path}:{lineno}: line is over {MAX_RECORD_LINE_BYTES} bytes, not a record")
+    if not line.strip():
+        return None
+    try:  # the fast path: pydantic's own parser (bounded nesting, flat fields) on a capped line
+        return Record.model_validate_json(line)
+    except ValidationError:
+        pass  # parse again within the JSON limits below, for a precise message
+    try:
+        return Record.model_validate(safejson.loads(line))
+    except json.JSONDecodeError as exc:
+        raise RunFileError(f"{path}:{lineno}: not a valid record: {exc.msg}") from exc
+    except (safejson.JsonLimitError, ValidationError) as exc:
+        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise RunFileError(f"{path}:{lineno}: not a valid record: {msg}") from exc
 
 
 _unsynced: set[Path] = set()
@@ -124,13 +155,26 @@ def append_records(path: Path, records: Iterable[Record], *, sync_every: float =
     appended to since, unless the last fsync was less than ``sync_every`` seconds
     ago; callers that pass it call :func:`sync_pending` when they are done. Records
     a power cut takes in between are redone on resume.
+
+    Raises:
+        OSError: the write failed (e.g. a full disk); the file is cut back to its size before the batch.
     """
     lines = "".join(r.model_dump_json(exclude_none=True) + "\n" for r in records)
     if not lines:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(lines)
+    data = memoryview(lines.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        except OSError:
+            _cut_back(fd, size)  # a full disk mid-batch: leave the file as it was before the batch
+            raise
+    finally:
+        os.close(fd)
     _unsynced.add(path)
     if time.monotonic() - _last_sync[0] >= sync_every:
         sync_pending()
@@ -147,6 +191,13 @@ def sync_pending() -> None:
                 os.close(fd)
     _unsynced.clear()
     _last_sync[0] = time.monotonic()
+
+
+def _cut_back(fd: int, size: int) -> None:
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # a cut-short last line is dropped by the next read anyway
 
 
 def write_records_atomic(path: Path, records: Iterable[Record]) -> None:

@@ -12,6 +12,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -263,20 +264,54 @@ def decode_many(paths: list[str]) -> list[DecodeResult]:
     return [decode_check(p) for p in paths]
 
 
-def read_audio(path: str | os.PathLike[str], target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode a file as float32 mono at ``target_rate``, refusing files over the size cap.
+def read_audio(
+    path: str | os.PathLike[str] | BinaryIO, target_rate: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS
+) -> np.ndarray:
+    """Decode a file (or file-like object) as float32 mono at ``target_rate``, within limits.
+
+    The size cap is checked before reading, and the header's declared length, rate and
+    channels before any sample buffer is allocated, so a 100-byte file that declares
+    days of audio is refused instead of exhausting memory.
 
     Raises:
-        AudioError: the file is too large (T314) or cannot be decoded (T310).
+        AudioError: too large (T314), too long (T313), not decodable or corrupt part-way (T310).
     """
-    size = os.path.getsize(path)
+    name = path if isinstance(path, (str, os.PathLike)) else "audio bytes"
+    size = _source_size(path)
     if size > MAX_FILE_BYTES:
-        raise AudioError("T314", f"{path} is {size} bytes, over the {MAX_FILE_BYTES} byte cap")
+        raise AudioError("T314", f"{name} is {size} bytes, over the {MAX_FILE_BYTES} byte cap")
     try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioError("T310", f"{path} cannot be decoded: {exc}") from exc
+        with sf.SoundFile(path) as f:
+            _check_declared(f, name, max_seconds)
+            data = f.read(frames=f.frames, dtype="float32", always_2d=True)
+            rate = f.samplerate
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OverflowError) as exc:
+        raise AudioError("T310", f"{name} cannot be decoded: {exc}") from exc
+    if not np.isfinite(data).all():
+        raise AudioError("T310", f"{name} holds NaN or infinite samples")
     return resample(to_mono(data), rate, target_rate)
+
+
+MAX_CHANNELS = 8
+MAX_RATE = 384_000
+
+
+def _source_size(source: str | os.PathLike[str] | BinaryIO) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return os.path.getsize(source)
+    here = source.tell()
+    end = source.seek(0, os.SEEK_END)
+    source.seek(here)
+    return end - here
+
+
+def _check_declared(f: sf.SoundFile, name: object, max_seconds: float) -> None:
+    if not 0 < f.samplerate <= MAX_RATE or not 0 < f.channels <= MAX_CHANNELS:
+        raise AudioError("T310", f"{name} declares {f.samplerate} Hz and {f.channels} channels")
+    if f.frames > max_seconds * f.samplerate + 1:
+        raise AudioError("T313", f"{name} declares {f.frames / f.samplerate:.1f} s, over the {max_seconds:g} s cap")
 
 
 def resample(signal: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from benchmark.findings import Finding, make
+from benchmark.task import safejson
 from benchmark.task.audio import (
     ANY_AUDIO_SUFFIXES,
     AUDIO_SUFFIXES,
@@ -124,7 +125,7 @@ def _check_card(root: Path, report: TaskReport) -> dict[str, Any] | None:
         report.findings.append(
             make(problem.code, path, problem.message, field=problem.field, line=_key_line(text, problem.field))
         )
-    for i, instruction in enumerate(raw.get("instructions") or []):
+    for i, instruction in enumerate(raw["instructions"] if isinstance(raw.get("instructions"), list) else []):
         if isinstance(instruction, str) and "TODO" in instruction:
             report.findings.append(
                 make(
@@ -145,13 +146,15 @@ def _read_json_object(path: Path, out: list[Finding], *, missing_code: str) -> t
         out.append(make(missing_code, path, "not found"))
         return None, ""
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = json.loads(text)
-    except UnicodeDecodeError as exc:
-        out.append(make("T101", path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        return None, ""
+        with path.open("rb") as f:
+            data = safejson.read_capped(f, safejson.MAX_JSON_BYTES)
+        text = data.decode("utf-8")
+        raw = safejson.loads(text)
     except json.JSONDecodeError as exc:
         out.append(make("T101", path, exc.msg, line=exc.lineno, column=exc.colno))
+        return None, ""
+    except (safejson.JsonLimitError, UnicodeDecodeError) as exc:  # over a limit, or not UTF-8 text
+        out.append(make("T101", path, str(exc)))
         return None, ""
     if not isinstance(raw, dict):
         out.append(make("T102", path, f"top level is a {type(raw).__name__}", line=1))
@@ -232,7 +235,8 @@ def _check_examples(root: Path, view: _CardView, report: TaskReport) -> tuple[li
         example = _parse_example(obj, path, lineno, out)
         if example is None:
             audio = obj.get("audio")
-            unparsed_audio.update([audio] if isinstance(audio, str) else audio if isinstance(audio, list) else [])
+            # Only strings can be paths; anything else (nested lists, numbers) was reported above.
+            unparsed_audio.update(a for a in (audio if isinstance(audio, list) else [audio]) if isinstance(a, str))
             continue
         if example.id in first_line:
             out.append(
@@ -254,18 +258,16 @@ def _check_examples(root: Path, view: _CardView, report: TaskReport) -> tuple[li
 
 def _jsonl_objects(path: Path, out: list[Finding]) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as f:
-        for lineno, raw_line in enumerate(f, start=1):
-            try:
-                line = raw_line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                out.append(make("T201", path, f"is not UTF-8 ({exc.reason})", line=lineno))
-                continue
-            if not line.strip():
+        for lineno, raw_line in safejson.bounded_lines(f, safejson.MAX_EXAMPLE_LINE_BYTES):
+            if raw_line is not None and not raw_line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = safejson.loads_line(raw_line, safejson.MAX_EXAMPLE_LINE_BYTES)
             except json.JSONDecodeError as exc:
                 out.append(make("T201", path, exc.msg, line=lineno, column=exc.colno))
+                continue
+            except (safejson.JsonLimitError, UnicodeDecodeError) as exc:  # over a limit, or not UTF-8 text
+                out.append(make("T201", path, str(exc), line=lineno))
                 continue
             if not isinstance(obj, dict):
                 out.append(make("T202", path, f"line holds a {_type_name(obj)}", line=lineno))

@@ -65,7 +65,11 @@ class Task(BaseModel):
         return [self.root / p for p in example.audio_paths]
 
     def load_audio(self, example: Example) -> list[np.ndarray]:
-        """Decode the example's clips as float32 mono arrays at 16 kHz."""
+        """Decode the example's clips as float32 mono arrays at 16 kHz.
+
+        Raises:
+            AudioError: a clip whose header passed the checks cannot be decoded (e.g. corrupt frames).
+        """
         return [read_audio(p) for p in self.audio_files(example)]
 
     @cached_property
