@@ -4,10 +4,10 @@ Not a test. Run:
 
     python benchmarks/record_read.py --records 20000
 
-``read_records`` reads line by line with a length cap, parses each line with the
-bounded JSON reader (depth, integer size, valid Unicode) and validates a Record.
-The baseline is what it did before: read the whole file and
-``Record.model_validate_json`` each line. Both run in this process on the same
+``read_records`` reads line by line with a length cap, validates the whole file in
+one pydantic call, and falls back to the bounded JSON reader (depth, integer size,
+valid Unicode) only to name a bad line. The baseline reads the whole file without
+limits and runs ``Record.model_validate_json`` on each line. Both run in this process on the same
 file; the script prints the best of ``--repeat`` timings and their ratio.
 """
 
