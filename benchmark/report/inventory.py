@@ -75,15 +75,19 @@ def _note(left_out: list[LeftOut] | None, path: Path, reason: str) -> None:
         left_out.append(LeftOut(path, reason))
 
 
-def take_inventory(root: Path, tasks: Sequence[Task]) -> Inventory:
-    """Read every submission under ``root`` against ``tasks``, recording what is left out and why."""
+def take_inventory(root: Path, tasks: Sequence[Task], *, read: bool = True) -> Inventory:
+    """Read every submission under ``root`` against ``tasks``, recording what is left out and why.
+
+    With ``read=False`` only names and file types are checked (no record is parsed): the
+    build then reads the run files whose cells are not cached and names their problems.
+    """
     inv = Inventory()
     inv.submissions = load_submissions(root, inv.left_out)
     by_name = {t.name: t for t in tasks}
     for sub in inv.submissions:
         runs = sub.folder / "runs"
         for path in sorted(runs.glob("*.jsonl")) if runs.is_dir() else []:
-            task, records, reason = _read_run(path, by_name)
+            task, records, reason = _read_run(path, by_name, read)
             if reason is not None:
                 inv.left_out.append(LeftOut(path, reason))
             if task is not None and records:
@@ -99,7 +103,7 @@ def _first_bytes(path: Path, limit: int = 200) -> str:
         return "unreadable note"
 
 
-def _read_run(path: Path, tasks: dict[str, Task]) -> tuple[Task | None, list[Record], str | None]:
+def _read_run(path: Path, tasks: dict[str, Task], read: bool) -> tuple[Task | None, list[Record], str | None]:
     """The task, its usable test records, and why (part of) the file is left out."""
     match = RUN_FILE.match(path.name)
     if ".stale-" in path.name:
@@ -113,6 +117,8 @@ def _read_run(path: Path, tasks: dict[str, Task]) -> tuple[Task | None, list[Rec
         return None, [], f"unknown task {match['task']} (no valid task folder of that name under the tasks root)"
     if match["version"] != task.card.version:
         return None, [], f"other version: records of {match['version']}, the task is now {task.card.version}"
+    if not read:
+        return task, [], None if path.is_file() else f"unreadable: {path} is not a file"
     records, reason = usable_records(path, task)
     return task, records, reason
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -148,12 +148,13 @@ def collect_cells(
     tasks: Sequence[Task],
     resamples: int = RESAMPLES,
     cache: Path | None = None,
-    read: Mapping[tuple[str, str], list[Record]] | None = None,
+    left_out: list[LeftOut] | None = None,
 ) -> list[Cell]:
     """One cell per (model, task) that has at least one current record.
 
     All models of a task are bootstrapped together; with ``cache`` (a folder), cells
-    of run files that did not change since the last build are read back instead.
+    of run files that did not change since the last build are read back instead. Run
+    files read here that hold records that do not count are named in ``left_out``.
     """
     store = CellCache(cache)
     cells: dict[tuple[int, str], Cell] = {}
@@ -169,7 +170,9 @@ def collect_cells(
             if cached is not None:
                 cells[(i, task.key)] = _make_cell(sub, task, cached)
                 continue
-            records = read.get((sub.card.name, task.key), []) if read is not None else current_records(sub.folder, task)
+            records, reason = usable_records(path, task)
+            if reason is not None and left_out is not None:
+                left_out.append(LeftOut(path, reason))
             if records:
                 todo.append((i, key, records))
         if todo:
@@ -339,9 +342,9 @@ def build_tables(
 
     Control and robustness runs (model cards with a ``base``) are left out here: ``report.trust`` reads them.
     """
-    inventory = take_inventory(submissions_root, tasks)
+    inventory = take_inventory(submissions_root, tasks, read=False)
     subs = [s for s in inventory.submissions if s.card.base is None]
-    cells = collect_cells(subs, tasks, resamples, cache, inventory.records)
+    cells = collect_cells(subs, tasks, resamples, cache, inventory.left_out)
     models = [s.card.model_dump() for s in subs]
     return Leaderboard(
         models=models,
