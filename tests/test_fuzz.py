@@ -163,6 +163,8 @@ def test_huge_declared_length_is_refused_before_reading(tmp_path: Path, declared
     with pytest.raises(AudioError) as err:
         read_audio(tmp_path / "x.flac")
     assert err.value.code == "T313" and "over the 60 s cap" in str(err.value)
+    deep = decode_check(str(tmp_path / "x.flac"))  # streamed, not one buffer of the declared size
+    assert deep.header_frames > 60 * 16000 and deep.frames < 60 * 16000
 
 
 # ---------------------------------------------------------------- properties

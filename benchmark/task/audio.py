@@ -226,6 +226,10 @@ def decode_check(path: str) -> DecodeResult:
         # decoded again block by block below, to report how far it got.
         with sf.SoundFile(path) as f:
             header_frames = f.frames
+            if not 0 < f.channels <= MAX_CHANNELS:
+                return DecodeResult(path=path, error=f"declares {f.channels} channels", header_frames=header_frames)
+            if header_frames > (MAX_SECONDS + 1) * max(f.samplerate, 1):
+                return _decode_blocks(path)  # a crafted length must not size one huge buffer: stream it
             data = f.read(dtype="float32", always_2d=True)
         if data.size and not np.isfinite(data).all():
             return DecodeResult(path=path, error="contains NaN or infinite samples", frames=len(data))
