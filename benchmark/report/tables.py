@@ -234,7 +234,12 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
 def _mean_of(parts: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
     """Mean of point scores, and the replicate-wise mean of their bootstrap replicates."""
     width = min(len(r) for _, r in parts)
-    return float(np.mean([p for p, _ in parts])), np.nanmean(np.stack([r[:width] for _, r in parts]), axis=0)
+    stacked = np.stack([r[:width] for _, r in parts])
+    # A replicate where every task is NaN (e.g. chance equals the best value) stays NaN, without nanmean's warning.
+    counts = np.isfinite(stacked).sum(axis=0)
+    sums = np.where(np.isfinite(stacked), stacked, 0.0).sum(axis=0)
+    reps = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return float(np.mean([p for p, _ in parts])), reps
 
 
 def _row(model: str, split: str, dimension: str, score: float, ci: tuple[float, float], tasks: int) -> dict[str, Any]:
