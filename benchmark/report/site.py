@@ -16,10 +16,11 @@ import json
 import math
 import shutil
 from collections.abc import Iterable, Sequence
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from benchmark.report.html import esc as _e
+from benchmark.report.html import num as _num
 from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview, trust_task_section
 from benchmark.report.tables import SPLITS, Leaderboard
 from benchmark.scoring.metrics import METRICS
@@ -38,16 +39,6 @@ TIER_COLOURS = {
     "text": "#92c5de",
     "na": "#d6604d",
 }
-
-
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def _plain(value: Any) -> str:

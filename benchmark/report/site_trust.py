@@ -6,11 +6,11 @@ A section appears only when its table has rows (nothing is shown for runs never 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
+from benchmark.report.html import esc as _e
+from benchmark.report.html import num as _n
 from benchmark.report.tables import Leaderboard
 
 TRUST_DATA = (
@@ -21,16 +21,6 @@ TRUST_DATA = (
     "robustness_models.csv",
     "yes_bias.csv",
 )
-
-
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def _n(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def _flag(value: bool) -> str:
