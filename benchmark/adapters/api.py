@@ -65,8 +65,6 @@ def default_cache_dir() -> Path:
 class ApiAdapter(Adapter):
     """An OpenAI-compatible endpoint serving an audio chat model."""
 
-    libraries = ()
-
     def __init__(
         self,
         spec_argument: str | None = None,
