@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import torch
+from tiny_multimodal_llms import (
+    build_gemma3n,
+    build_granite_speech,
+    build_phi4_multimodal,
+    build_qwen2_5_omni_thinker,
+)
+from tiny_parts import byte_tokenizer, save, tiny_qwen2
 
 CHATML_AUDIO = (
     "{% set audio_count = namespace(value=0) %}{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -44,42 +50,6 @@ SINGLE_AUDIO_TEMPLATE = (
 """A template that places only the first clip (a model trained on one clip per turn)."""
 
 
-def bytes_to_unicode() -> list[str]:
-    """GPT-2's printable stand-in character for each byte value."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    code = {b: b for b in printable}
-    for b in range(256):
-        if b not in code:
-            code[b] = 256 + len(code) - len(printable)
-    return [chr(code[b]) for b in range(256)]
-
-
-def byte_tokenizer(specials: list[str], cls: Any = None, **kwargs: Any) -> Any:
-    """A byte-level BPE (no merges) with ``specials`` at ids 0..n-1, wrapped as a transformers fast tokenizer."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {t: i for i, t in enumerate([*specials, *bytes_to_unicode()])}
-    backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
-    backend.decoder = decoders.ByteLevel()
-    backend.add_special_tokens(specials)
-    return (cls or PreTrainedTokenizerFast)(tokenizer_object=backend, **kwargs)
-
-
-def tiny_qwen2(vocab: int, hidden: int = 32, layers: int = 1) -> dict[str, Any]:
-    """A 1-layer, 32-wide Qwen2 text config (wider and deeper for the throughput benchmark)."""
-    return {
-        "model_type": "qwen2",
-        "vocab_size": vocab,
-        "hidden_size": hidden,
-        "intermediate_size": 2 * hidden,
-        "num_hidden_layers": layers,
-        "num_attention_heads": 2,
-        "num_key_value_heads": 2,
-    }
-
-
 QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]
 
 
@@ -106,7 +76,7 @@ def build_qwen2_audio(folder: Path, template: str = CHATML_AUDIO, hidden: int = 
         audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"),
     )
     cfg.text_config.eos_token_id = cfg.text_config.pad_token_id = None
-    return _save(folder, Qwen2AudioForConditionalGeneration(cfg), processor)
+    return save(folder, Qwen2AudioForConditionalGeneration(cfg), processor)
 
 
 def build_audio_flamingo3(folder: Path) -> Path:
@@ -140,7 +110,7 @@ def build_audio_flamingo3(folder: Path) -> Path:
         text_config=tiny_qwen2(len(tok)),
         audio_token_id=tok.convert_tokens_to_ids("<sound>"),
     )
-    return _save(folder, AudioFlamingo3ForConditionalGeneration(cfg), processor)
+    return save(folder, AudioFlamingo3ForConditionalGeneration(cfg), processor)
 
 
 GLM_TEMPLATE = (
@@ -178,22 +148,27 @@ def build_glmasr(folder: Path) -> Path:
         text_config=text,
         audio_token_id=tok.convert_tokens_to_ids("<|pad|>"),
     )
-    return _save(folder, GlmAsrForConditionalGeneration(cfg), processor)
-
-
-def _save(folder: Path, model: Any, processor: Any) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
+    return save(folder, GlmAsrForConditionalGeneration(cfg), processor)
 
 
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "qwen2_audio": build_qwen2_audio,
     "audioflamingo3": build_audio_flamingo3,
     "glmasr": build_glmasr,
+    "qwen2_5_omni_thinker": build_qwen2_5_omni_thinker,
+    "gemma3n": build_gemma3n,
+    "granite_speech": build_granite_speech,
+    "phi4_multimodal": build_phi4_multimodal,
 }
 """model_type -> builder, for every architecture verified through ``bench run``."""
+
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "qwen2_5_omni_thinker": ("torchvision",),  # its processor holds Qwen2-VL image and video processors
+    "gemma3n": ("torchvision", "timm"),  # its vision tower is a timm model
+    "granite_speech": ("torchaudio",),  # its feature extractor computes mel spectrograms with torchaudio
+    "phi4_multimodal": ("torchvision",),  # its image processor
+}
+"""What a builder needs beyond torch and transformers (the architecture's processor or model imports it)."""
 
 
 def build(arch: str, folder: Path, seed: int = 0) -> Path:

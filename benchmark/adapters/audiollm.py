@@ -81,6 +81,18 @@ def missing_pieces(processor: Any) -> list[str]:
     return missing
 
 
+def adopt_tokenizer_template(processor: Any) -> None:
+    """Give the processor its tokenizer's chat template when it loaded none of its own.
+
+    Some processors (e.g. Phi-4-multimodal's) do not pick up ``chat_template.jinja``
+    on loading, and some model folders keep the template only in the tokenizer's
+    config; either way the model's own template is the tokenizer's.
+    """
+    template = getattr(getattr(processor, "tokenizer", None), "chat_template", None)
+    if not getattr(processor, "chat_template", None) and template:
+        processor.chat_template = template
+
+
 class AudioLLMAdapter(Adapter):
     """A transformers audio LLM with an audio processor and a chat template."""
 
@@ -136,6 +148,7 @@ class AudioLLMAdapter(Adapter):
             processor = AutoProcessor.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
         except (OSError, ValueError) as exc:
             raise AdapterError(offline_hint(self.source, exc, "audiollm:/path/to/model")) from exc
+        adopt_tokenizer_template(processor)
         if missing := missing_pieces(processor):
             lacks = " and ".join(missing)
             raise AdapterError(f"{self.source}: the processor lacks {lacks}; add it to the model folder")

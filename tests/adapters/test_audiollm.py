@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tiny_audio_llms import BUILDERS, SINGLE_AUDIO_TEMPLATE, build, build_qwen2_audio
+from tiny_audio_llms import BUILDERS, LIBRARIES, SINGLE_AUDIO_TEMPLATE, build, build_qwen2_audio
 from typer.testing import CliRunner
 
 from benchmark.adapters import Query
@@ -22,11 +22,24 @@ runner = CliRunner()
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 
 
+class TinyModels:
+    """Tiny model folders, each built on first use; an architecture whose libraries do not import is skipped."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.built = root, {}
+
+    def __getitem__(self, arch: str) -> Path:
+        for library in LIBRARIES.get(arch, ()):
+            pytest.importorskip(library, reason=f"the {arch} processor or model needs {library}")
+        if arch not in self.built:
+            self.built[arch] = build(arch, self.root / arch)
+        return self.built[arch]
+
+
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> dict[str, Path]:
+def tiny(tmp_path_factory) -> TinyModels:
     """One tiny model folder per verified architecture."""
-    root = tmp_path_factory.mktemp("tiny-audio-llms")
-    return {arch: build(arch, root / arch) for arch in BUILDERS}
+    return TinyModels(tmp_path_factory.mktemp("tiny-audio-llms"))
 
 
 def bench_run(model: Path | str, out: Path, task: str, *extra: str, limit: int = 4):
@@ -62,16 +75,23 @@ def test_clips_in_order_then_the_instruction_and_a_system_turn(tiny) -> None:
     assert conversation("q", [np.zeros(3)])[0]["content"][-1] == {"type": "text", "text": "q"}
 
 
-def test_two_clip_task_runs_natively_on_a_multi_audio_template(tmp_path: Path, tiny) -> None:
-    result = bench_run(tiny["qwen2_audio"], tmp_path, "IntervalDirection")
+MULTI_CLIP = ["qwen2_audio", "qwen2_5_omni_thinker", "gemma3n", "granite_speech", "phi4_multimodal"]
+"""Architectures whose template and processor take several clips in one turn."""
+
+
+@pytest.mark.parametrize("arch", MULTI_CLIP)
+def test_two_clip_task_runs_natively_on_a_multi_audio_template(tmp_path: Path, tiny, arch: str) -> None:
+    result = bench_run(tiny[arch], tmp_path, "IntervalDirection")
     assert result.exit_code == 0, result.output
-    assert len(records(tmp_path, "IntervalDirection")) == 4
+    assert "skip" not in result.output and len(records(tmp_path, "IntervalDirection")) == 4
 
 
-@pytest.mark.parametrize("arch", ["audioflamingo3", "qwen2_audio-single"])
+# Audio Flamingo 3's and GLM-ASR's processors take one clip per text ("they must match 1:1").
+@pytest.mark.parametrize("arch", ["audioflamingo3", "glmasr", "qwen2_audio-single"])
 def test_model_that_cannot_take_two_clips_is_told_and_concat_is_recorded(tmp_path: Path, tiny, arch: str) -> None:
-    folder = tiny.get(arch)
-    if folder is None:  # Qwen2-Audio with a template that places one clip only
+    if arch in BUILDERS:
+        folder = tiny[arch]
+    else:  # Qwen2-Audio with a template that places one clip only
         torch.manual_seed(0)
         folder = build_qwen2_audio(tmp_path / "single", template=SINGLE_AUDIO_TEMPLATE)
     result = bench_run(folder, tmp_path / "a", "IntervalDirection")
@@ -139,6 +159,18 @@ def test_generation_tasks_still_generate_under_rank(tmp_path: Path, tiny) -> Non
     result = bench_run(tiny["qwen2_audio"], tmp_path, "SentenceTranscription", "--model-arg", "answer=rank")
     assert result.exit_code == 0, result.output
     assert all(r.label_scores is None for r in records(tmp_path, "SentenceTranscription"))
+
+
+def test_template_kept_only_in_the_tokenizer_config_is_the_models_template(tmp_path: Path, tiny) -> None:
+    # Older model folders (and processors that do not load chat_template.jinja) leave it to the tokenizer.
+    folder = Path(shutil.copytree(tiny["audioflamingo3"], tmp_path / "tokenizer-template"))
+    template = (folder / "chat_template.jinja").read_text()
+    (folder / "chat_template.jinja").unlink()
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**config, "chat_template": template}))
+    result = bench_run(folder, tmp_path / "out", "SpeakerGender")
+    assert result.exit_code == 0, result.output
+    assert len(records(tmp_path / "out", "SpeakerGender")) == 4
 
 
 def _unknown_architecture(tiny, tmp_path: Path) -> Path:
