@@ -152,7 +152,8 @@ class AudioLLMAdapter(Adapter):
         if missing := missing_pieces(processor):
             lacks = " and ".join(missing)
             raise AdapterError(f"{self.source}: the processor lacks {lacks}; add it to the model folder")
-        rate = getattr(getattr(processor, "feature_extractor", None), "sampling_rate", SR)
+        extractor = getattr(processor, "feature_extractor", None) or getattr(processor, "audio_processor", None)
+        rate = getattr(extractor, "sampling_rate", SR)
         if rate != SR:
             raise AdapterError(f"{self.source} expects {rate} Hz audio; tasks are 16 kHz")
         processor.tokenizer.padding_side = "left"

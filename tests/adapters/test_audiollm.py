@@ -173,6 +173,16 @@ def test_template_kept_only_in_the_tokenizer_config_is_the_models_template(tmp_p
     assert len(records(tmp_path / "out", "SpeakerGender")) == 4
 
 
+@pytest.mark.parametrize(("arch", "part"), [("audioflamingo3", "feature_extractor"), ("granite_speech", "audio_processor")])
+def test_a_model_that_expects_another_sampling_rate_is_refused(tmp_path: Path, tiny, arch: str, part: str) -> None:
+    folder = Path(shutil.copytree(tiny[arch], tmp_path / "rate"))
+    config = json.loads((folder / "processor_config.json").read_text())
+    config[part]["sampling_rate"] = 24_000
+    (folder / "processor_config.json").write_text(json.dumps(config))
+    result = bench_run(folder, tmp_path / "out", "SpeakerGender")
+    assert result.exit_code == 2 and "expects 24000 Hz audio; tasks are 16 kHz" in result.output, result.output
+
+
 def _unknown_architecture(tiny, tmp_path: Path) -> Path:
     folder = Path(shutil.copytree(tiny["qwen2_audio"], tmp_path / "bert"))
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "architectures": ["BertModel"]}))
