@@ -17,6 +17,7 @@ from benchmark.adapters.audiollm import AudioLLMAdapter, conversation
 from benchmark.adapters.ranking import label_token_ids, rank_scores
 from benchmark.cli import app
 from benchmark.submission.records import read_records
+from benchmark.task.folder import load_task
 
 runner = CliRunner()
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
@@ -64,6 +65,18 @@ def test_every_verified_architecture_runs_through_bench_run(tmp_path: Path, tiny
     assert len(records(tmp_path, "SpeakerGender")) == 4
     card = json.loads((tmp_path / "tiny/model.json").read_text())
     assert card["adapter_args"] == {"device": "cpu", "max_new_tokens": "3"} and card["protocol"] == "generate"
+
+
+@pytest.mark.parametrize("arch", list(BUILDERS))
+def test_a_reply_does_not_depend_on_its_batch_neighbour(tiny, arch: str) -> None:
+    # Left padding, attention masks and the placement of each row's audio features must line up.
+    adapter = AudioLLMAdapter(str(tiny[arch]), device="cpu", max_new_tokens=6)
+    rng = np.random.default_rng(0)
+    short = Query("1", "Say?", (rng.normal(0, 0.3, 16_000).astype(np.float32),))
+    clip = rng.normal(0, 0.3, 40_000).astype(np.float32)
+    long = Query("2", "A much longer instruction, so the other row is padded?", (clip,))
+    card = load_task(TASKS / "SentenceTranscription").card
+    assert adapter.predict(card, [long, short])[1] == adapter.predict(card, [short])[0]
 
 
 def test_clips_in_order_then_the_instruction_and_a_system_turn(tiny) -> None:
@@ -173,7 +186,9 @@ def test_template_kept_only_in_the_tokenizer_config_is_the_models_template(tmp_p
     assert len(records(tmp_path / "out", "SpeakerGender")) == 4
 
 
-@pytest.mark.parametrize(("arch", "part"), [("audioflamingo3", "feature_extractor"), ("granite_speech", "audio_processor")])
+@pytest.mark.parametrize(
+    ("arch", "part"), [("audioflamingo3", "feature_extractor"), ("granite_speech", "audio_processor")]
+)
 def test_a_model_that_expects_another_sampling_rate_is_refused(tmp_path: Path, tiny, arch: str, part: str) -> None:
     folder = Path(shutil.copytree(tiny[arch], tmp_path / "rate"))
     config = json.loads((folder / "processor_config.json").read_text())
