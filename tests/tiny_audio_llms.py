@@ -17,7 +17,9 @@ from tiny_multimodal_llms import (
     build_gemma3n,
     build_granite_speech,
     build_phi4_multimodal,
+    build_qwen2_5_omni,
     build_qwen2_5_omni_thinker,
+    build_qwen3_omni_moe_thinker,
 )
 from tiny_parts import byte_tokenizer, save, tiny_qwen2
 
@@ -156,6 +158,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "audioflamingo3": build_audio_flamingo3,
     "glmasr": build_glmasr,
     "qwen2_5_omni_thinker": build_qwen2_5_omni_thinker,
+    "qwen2_5_omni": build_qwen2_5_omni,
+    "qwen3_omni_moe_thinker": build_qwen3_omni_moe_thinker,
     "gemma3n": build_gemma3n,
     "granite_speech": build_granite_speech,
     "phi4_multimodal": build_phi4_multimodal,
@@ -164,6 +168,8 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
 
 LIBRARIES: dict[str, tuple[str, ...]] = {
     "qwen2_5_omni_thinker": ("torchvision",),  # its processor holds Qwen2-VL image and video processors
+    "qwen2_5_omni": ("torchvision",),
+    "qwen3_omni_moe_thinker": ("torchvision",),
     "gemma3n": ("torchvision", "timm"),  # its vision tower is a timm model
     "granite_speech": ("torchaudio",),  # its feature extractor computes mel spectrograms with torchaudio
     "phi4_multimodal": ("torchvision",),  # its image processor

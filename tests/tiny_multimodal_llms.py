@@ -8,6 +8,7 @@ template shape); ``tiny_audio_llms.LIBRARIES`` says which library each one needs
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tiny_parts import byte_tokenizer, save, tiny_qwen2
 
@@ -26,11 +27,8 @@ OMNI_TEMPLATE = (
 """The Qwen2.5-Omni template: a default system turn, each part in place (audio between its bos/eos markers)."""
 
 
-def build_qwen2_5_omni_thinker(folder: Path) -> Path:
-    """The Qwen2.5-Omni thinker: Whisper-style audio encoder, Qwen2.5-VL vision encoder, Qwen2 decoder with M-RoPE.
-
-    Its processor holds image and video processors too (torchvision).
-    """
+def omni_thinker() -> tuple[Any, Any]:
+    """The Qwen2.5-Omni thinker and its processor (which holds image and video processors too: torchvision)."""
     from transformers import (
         Qwen2_5OmniProcessor,
         Qwen2_5OmniThinkerConfig,
@@ -94,7 +92,115 @@ def build_qwen2_5_omni_thinker(folder: Path) -> Path:
         vision_end_token_id=ids["vision_eos_token"],
         user_token_id=tok.convert_tokens_to_ids("<|im_start|>"),
     )
-    return save(folder, Qwen2_5OmniThinkerForConditionalGeneration(cfg), processor)
+    return Qwen2_5OmniThinkerForConditionalGeneration(cfg), processor
+
+
+def build_qwen2_5_omni_thinker(folder: Path) -> Path:
+    """The Qwen2.5-Omni thinker: Whisper-style audio encoder, Qwen2.5-VL vision encoder, Qwen2 decoder with M-RoPE."""
+    return save(folder, *omni_thinker())
+
+
+def build_qwen2_5_omni(folder: Path) -> Path:
+    """The whole Qwen2.5-Omni model as released (config ``qwen2_5_omni``, the thinker's weights under ``thinker.``).
+
+    Built without its talker and vocoder (``enable_audio_output=False``): the
+    adapter loads only the thinker either way.
+    """
+    from transformers import Qwen2_5OmniConfig, Qwen2_5OmniForConditionalGeneration
+
+    thinker, processor = omni_thinker()
+    model = Qwen2_5OmniForConditionalGeneration(
+        Qwen2_5OmniConfig(thinker_config=thinker.config.to_dict(), enable_audio_output=False)
+    )
+    model.thinker.load_state_dict(thinker.state_dict())
+    return save(folder, model, processor)
+
+
+QWEN3_OMNI_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}"
+    "{{ message['content'] }}{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'audio' %}<|audio_start|><|audio_pad|><|audio_end|>"
+    "{% elif content['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+"""The Qwen3-Omni template: each part in place, audio between its start/end markers."""
+
+
+def build_qwen3_omni_moe_thinker(folder: Path) -> Path:
+    """The Qwen3-Omni thinker: chunked audio encoder, Qwen3-VL vision encoder, Qwen3 MoE decoder with M-RoPE."""
+    from transformers import (
+        Qwen2TokenizerFast,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+        Qwen3OmniMoeProcessor,
+        Qwen3OmniMoeThinkerConfig,
+        Qwen3OmniMoeThinkerForConditionalGeneration,
+        WhisperFeatureExtractor,
+    )
+
+    named = {
+        "audio_token": "<|audio_pad|>",
+        "audio_bos_token": "<|audio_start|>",
+        "audio_eos_token": "<|audio_end|>",
+        "image_token": "<|image_pad|>",
+        "video_token": "<|video_pad|>",
+        "vision_bos_token": "<|vision_start|>",
+        "vision_eos_token": "<|vision_end|>",
+    }
+    tok = byte_tokenizer(
+        ["<|endoftext|>", "<|im_start|>", "<|im_end|>", *named.values()],
+        Qwen2TokenizerFast,
+        pad_token="<|endoftext|>",
+        eos_token="<|im_end|>",
+        bos_token=None,
+        extra_special_tokens=named,
+    )
+    processor = Qwen3OmniMoeProcessor(
+        image_processor=Qwen2VLImageProcessor(patch_size=16),
+        video_processor=Qwen2VLVideoProcessor(patch_size=16),
+        feature_extractor=WhisperFeatureExtractor(feature_size=128),
+        tokenizer=tok,
+        chat_template=QWEN3_OMNI_TEMPLATE,
+    )
+    ids = {name: tok.convert_tokens_to_ids(token) for name, token in named.items()}
+    text = {
+        **tiny_qwen2(len(tok)),
+        "head_dim": 16,
+        "num_experts": 4,
+        "num_experts_per_tok": 2,
+        "moe_intermediate_size": 16,
+        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2], "mrope_interleaved": True},
+    }
+    del text["model_type"]
+    cfg = Qwen3OmniMoeThinkerConfig(
+        audio_config={
+            "d_model": 32,
+            "encoder_layers": 1,
+            "encoder_attention_heads": 2,
+            "encoder_ffn_dim": 64,
+            "num_mel_bins": 128,
+            "output_dim": 32,
+            "downsample_hidden_size": 16,
+        },
+        vision_config={
+            "depth": 1,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": 32,
+            "deepstack_visual_indexes": [0],
+        },
+        text_config=text,
+        audio_token_id=ids["audio_token"],
+        image_token_id=ids["image_token"],
+        video_token_id=ids["video_token"],
+        audio_start_token_id=ids["audio_bos_token"],
+        vision_start_token_id=ids["vision_bos_token"],
+        user_token_id=tok.convert_tokens_to_ids("<|im_start|>"),
+    )
+    return save(folder, Qwen3OmniMoeThinkerForConditionalGeneration(cfg), processor)
 
 
 GEMMA3N_TEMPLATE = (

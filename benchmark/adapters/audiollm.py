@@ -1,14 +1,15 @@
 """``audiollm:<folder-or-hub-id>``: any transformers audio-chat model, through its own processor and chat template.
 
 Works for every model whose processor takes chat messages with audio parts. The
-model class is found the way transformers users find it: ``AutoModelForMultimodalLM``,
-then ``AutoModelForImageTextToText``, then the seq2seq auto classes, then the class
-the checkpoint's ``config.json`` names (e.g. the Qwen2.5-Omni thinker, Audio
-Flamingo 3). The prompt is the model's own chat template with one user turn: the
-task's clips as audio parts, in order, then the instruction (after an optional
-``system=`` turn). Batched with left padding, greedy, ``max_new_tokens``
-configurable. With ``answer=rank`` a classification task is answered by the label
-the model finds most likely after the prompt (see ``benchmark.adapters.ranking``).
+model class is found the way transformers users find it:
+``AutoModelForMultimodalLM``, then ``AutoModelForImageTextToText``, then the seq2seq
+auto classes, then the class the checkpoint's ``config.json`` names. A model that
+also speaks (Qwen2.5-Omni, Qwen3-Omni) is loaded as its text-writing thinker only.
+The prompt is the model's own chat template with one user turn: the task's clips as
+audio parts, in order, then the instruction (after an optional ``system=`` turn).
+Batched with left padding, greedy, ``max_new_tokens`` configurable. With
+``answer=rank`` a classification task is answered by the label the model finds most
+likely after the prompt (see ``benchmark.adapters.ranking``).
 
 Several clips per example: the adapter checks, before loading the model, that the
 template gives each clip its own audio placeholder; a model that cannot gets a
@@ -67,6 +68,17 @@ def model_class(config: Any) -> Any:
         "audio-chat model this transformers version knows; upgrade transformers, or pass "
         "--model-arg trust_remote_code=true if the model ships its own code"
     )
+
+
+def text_part(config: Any) -> tuple[Any, str]:
+    """The config of the part that writes text, and the prefix of its weights in the checkpoint.
+
+    Models that also speak (Qwen2.5-Omni, Qwen3-Omni) keep their text model as a
+    ``thinker`` beside a talker and a vocoder. The benchmark reads text, so only the
+    thinker is loaded (its weights under ``thinker.``); the rest stays on disk.
+    """
+    thinker = getattr(config, "thinker_config", None)
+    return (thinker, r"thinker\.") if thinker is not None else (config, "")
 
 
 def missing_pieces(processor: Any) -> list[str]:
@@ -167,13 +179,16 @@ class AudioLLMAdapter(Adapter):
             return
         from transformers import AutoConfig
 
-        config = AutoConfig.from_pretrained(self.source, trust_remote_code=self.trust_remote_code)
+        config, prefix = text_part(AutoConfig.from_pretrained(self.source, trust_remote_code=self.trust_remote_code))
         cls = model_class(config)
         if self.answer == "rank" and config.is_encoder_decoder:
             raise AdapterError(f"answer=rank supports decoder-only models; {self.source} is an encoder-decoder")
         self.device, self.dtype = resolve_device(self.device_spec), resolve_dtype(self.dtype_spec)
+        mapping = {"key_mapping": {f"^{prefix}": ""}} if prefix else {}
         try:
-            model = cls.from_pretrained(self.source, dtype=self.dtype, trust_remote_code=self.trust_remote_code)
+            model = cls.from_pretrained(
+                self.source, config=config, dtype=self.dtype, trust_remote_code=self.trust_remote_code, **mapping
+            )
         except (OSError, ValueError) as exc:
             raise AdapterError(f"cannot load the weights of {self.source}: {exc}") from exc
         self.model = model.to(self.device).eval()

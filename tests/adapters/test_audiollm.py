@@ -79,6 +79,15 @@ def test_a_reply_does_not_depend_on_its_batch_neighbour(tiny, arch: str) -> None
     assert adapter.predict(card, [long, short])[1] == adapter.predict(card, [short])[0]
 
 
+def test_a_model_that_also_speaks_is_evaluated_through_its_thinker(tmp_path: Path, tiny) -> None:
+    # The released Qwen2.5-Omni folder holds the whole model; its thinker's weights are those of the thinker folder.
+    whole = bench_run(tiny["qwen2_5_omni"], tmp_path / "whole", "SpeakerGender")
+    alone = bench_run(tiny["qwen2_5_omni_thinker"], tmp_path / "alone", "SpeakerGender")
+    assert whole.exit_code == 0 and alone.exit_code == 0, whole.output + alone.output
+    outputs = [[r.output for r in records(tmp_path / run, "SpeakerGender")] for run in ("whole", "alone")]
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 4
+
+
 def test_clips_in_order_then_the_instruction_and_a_system_turn(tiny) -> None:
     adapter = AudioLLMAdapter(str(tiny["qwen2_audio"]), device="cpu", system="You are a careful listener.")
     adapter.load()
@@ -88,7 +97,15 @@ def test_clips_in_order_then_the_instruction_and_a_system_turn(tiny) -> None:
     assert conversation("q", [np.zeros(3)])[0]["content"][-1] == {"type": "text", "text": "q"}
 
 
-MULTI_CLIP = ["qwen2_audio", "qwen2_5_omni_thinker", "gemma3n", "granite_speech", "phi4_multimodal"]
+MULTI_CLIP = [
+    "qwen2_audio",
+    "qwen2_5_omni_thinker",
+    "qwen2_5_omni",
+    "qwen3_omni_moe_thinker",
+    "gemma3n",
+    "granite_speech",
+    "phi4_multimodal",
+]
 """Architectures whose template and processor take several clips in one turn."""
 
 
