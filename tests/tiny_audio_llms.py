@@ -19,6 +19,7 @@ from tiny_multimodal_llms import (
     build_phi4_multimodal,
     build_qwen2_5_omni,
     build_qwen2_5_omni_thinker,
+    build_qwen3_omni_moe,
     build_qwen3_omni_moe_thinker,
 )
 from tiny_parts import byte_tokenizer, save, tiny_qwen2
@@ -160,6 +161,7 @@ BUILDERS: dict[str, Callable[[Path], Path]] = {
     "qwen2_5_omni_thinker": build_qwen2_5_omni_thinker,
     "qwen2_5_omni": build_qwen2_5_omni,
     "qwen3_omni_moe_thinker": build_qwen3_omni_moe_thinker,
+    "qwen3_omni_moe": build_qwen3_omni_moe,
     "gemma3n": build_gemma3n,
     "granite_speech": build_granite_speech,
     "phi4_multimodal": build_phi4_multimodal,
@@ -170,6 +172,7 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "qwen2_5_omni_thinker": ("torchvision",),  # its processor holds Qwen2-VL image and video processors
     "qwen2_5_omni": ("torchvision",),
     "qwen3_omni_moe_thinker": ("torchvision",),
+    "qwen3_omni_moe": ("torchvision",),
     "gemma3n": ("torchvision", "timm"),  # its vision tower is a timm model
     "granite_speech": ("torchaudio",),  # its feature extractor computes mel spectrograms with torchaudio
     "phi4_multimodal": ("torchvision",),  # its image processor

@@ -27,7 +27,7 @@ OMNI_TEMPLATE = (
 """The Qwen2.5-Omni template: a default system turn, each part in place (audio between its bos/eos markers)."""
 
 
-def omni_thinker() -> tuple[Any, Any]:
+def qwen2_5_omni_thinker() -> tuple[Any, Any]:
     """The Qwen2.5-Omni thinker and its processor (which holds image and video processors too: torchvision)."""
     from transformers import (
         Qwen2_5OmniProcessor,
@@ -97,21 +97,22 @@ def omni_thinker() -> tuple[Any, Any]:
 
 def build_qwen2_5_omni_thinker(folder: Path) -> Path:
     """The Qwen2.5-Omni thinker: Whisper-style audio encoder, Qwen2.5-VL vision encoder, Qwen2 decoder with M-RoPE."""
-    return save(folder, *omni_thinker())
+    return save(folder, *qwen2_5_omni_thinker())
 
 
 def build_qwen2_5_omni(folder: Path) -> Path:
-    """The whole Qwen2.5-Omni model as released (config ``qwen2_5_omni``, the thinker's weights under ``thinker.``).
-
-    Built without its talker and vocoder (``enable_audio_output=False``): the
-    adapter loads only the thinker either way.
-    """
+    """The whole Qwen2.5-Omni model as released (config ``qwen2_5_omni``, the thinker's weights under ``thinker.``)."""
     from transformers import Qwen2_5OmniConfig, Qwen2_5OmniForConditionalGeneration
 
-    thinker, processor = omni_thinker()
-    model = Qwen2_5OmniForConditionalGeneration(
-        Qwen2_5OmniConfig(thinker_config=thinker.config.to_dict(), enable_audio_output=False)
-    )
+    return whole_omni(folder, Qwen2_5OmniConfig, Qwen2_5OmniForConditionalGeneration, *qwen2_5_omni_thinker())
+
+
+def whole_omni(folder: Path, config_class: Any, model_class: Any, thinker: Any, processor: Any) -> Path:
+    """A whole speaking model around ``thinker``, saved as released, without its talker and vocoder.
+
+    ``enable_audio_output=False`` leaves them out: the adapter loads only the thinker either way.
+    """
+    model = model_class(config_class(thinker_config=thinker.config.to_dict(), enable_audio_output=False))
     model.thinker.load_state_dict(thinker.state_dict())
     return save(folder, model, processor)
 
@@ -128,8 +129,8 @@ QWEN3_OMNI_TEMPLATE = (
 """The Qwen3-Omni template: each part in place, audio between its start/end markers."""
 
 
-def build_qwen3_omni_moe_thinker(folder: Path) -> Path:
-    """The Qwen3-Omni thinker: chunked audio encoder, Qwen3-VL vision encoder, Qwen3 MoE decoder with M-RoPE."""
+def qwen3_omni_moe_thinker() -> tuple[Any, Any]:
+    """The Qwen3-Omni thinker and its processor (which holds image and video processors too: torchvision)."""
     from transformers import (
         Qwen2TokenizerFast,
         Qwen2VLImageProcessor,
@@ -200,7 +201,19 @@ def build_qwen3_omni_moe_thinker(folder: Path) -> Path:
         vision_start_token_id=ids["vision_bos_token"],
         user_token_id=tok.convert_tokens_to_ids("<|im_start|>"),
     )
-    return save(folder, Qwen3OmniMoeThinkerForConditionalGeneration(cfg), processor)
+    return Qwen3OmniMoeThinkerForConditionalGeneration(cfg), processor
+
+
+def build_qwen3_omni_moe_thinker(folder: Path) -> Path:
+    """The Qwen3-Omni thinker: chunked audio encoder, Qwen3-VL vision encoder, Qwen3 MoE decoder with M-RoPE."""
+    return save(folder, *qwen3_omni_moe_thinker())
+
+
+def build_qwen3_omni_moe(folder: Path) -> Path:
+    """The whole Qwen3-Omni model as released (config ``qwen3_omni_moe``, the thinker's weights under ``thinker.``)."""
+    from transformers import Qwen3OmniMoeConfig, Qwen3OmniMoeForConditionalGeneration
+
+    return whole_omni(folder, Qwen3OmniMoeConfig, Qwen3OmniMoeForConditionalGeneration, *qwen3_omni_moe_thinker())
 
 
 GEMMA3N_TEMPLATE = (

@@ -79,10 +79,11 @@ def test_a_reply_does_not_depend_on_its_batch_neighbour(tiny, arch: str) -> None
     assert adapter.predict(card, [long, short])[1] == adapter.predict(card, [short])[0]
 
 
-def test_a_model_that_also_speaks_is_evaluated_through_its_thinker(tmp_path: Path, tiny) -> None:
-    # The released Qwen2.5-Omni folder holds the whole model; its thinker's weights are those of the thinker folder.
-    whole = bench_run(tiny["qwen2_5_omni"], tmp_path / "whole", "SpeakerGender")
-    alone = bench_run(tiny["qwen2_5_omni_thinker"], tmp_path / "alone", "SpeakerGender")
+@pytest.mark.parametrize("arch", ["qwen2_5_omni", "qwen3_omni_moe"])
+def test_a_model_that_also_speaks_is_evaluated_through_its_thinker(tmp_path: Path, tiny, arch: str) -> None:
+    # The released folder holds the whole model; its thinker's weights are those of the thinker-only folder.
+    whole = bench_run(tiny[arch], tmp_path / "whole", "SpeakerGender")
+    alone = bench_run(tiny[f"{arch}_thinker"], tmp_path / "alone", "SpeakerGender")
     assert whole.exit_code == 0 and alone.exit_code == 0, whole.output + alone.output
     outputs = [[r.output for r in records(tmp_path / run, "SpeakerGender")] for run in ("whole", "alone")]
     assert outputs[0] == outputs[1] and len(outputs[0]) == 4
@@ -102,6 +103,7 @@ MULTI_CLIP = [
     "qwen2_5_omni_thinker",
     "qwen2_5_omni",
     "qwen3_omni_moe_thinker",
+    "qwen3_omni_moe",
     "gemma3n",
     "granite_speech",
     "phi4_multimodal",
