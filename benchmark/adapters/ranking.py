@@ -79,19 +79,28 @@ def label_token_ids(tokenizer: Any, labels: Sequence[str]) -> list[list[int]]:
     return ids
 
 
-def _widen(value: Any, prompt_len: int, rows: int, extra: int) -> Any:
+TOKEN_ALIGNED = frozenset({"token_type_ids", "mm_token_type_ids"})
+"""Prompt tensors besides ``input_ids`` and ``attention_mask`` with one entry per token (e.g. Gemma 3n's).
+
+Told apart by name, not shape: an audio feature tensor can happen to have the
+prompt's length in its second dimension (Qwen2-Audio's 128 mel bins, a 128-token prompt).
+"""
+
+
+def _widen(key: str, value: Any, rows: int, extra: int) -> Any:
     """Repeat one prompt's tensor for ``rows`` label continuations.
 
-    Per-token tensors (shape ``(1, prompt_len, ...)``) are padded with zeros over the
-    label tokens; everything else (audio features: one row per clip) is repeated whole.
+    Token-aligned tensors (``TOKEN_ALIGNED``, shape ``(1, prompt_len, ...)``) are padded
+    with zeros over the label tokens; everything else (audio features and their
+    masks: one row per clip) is repeated whole.
     """
     import torch
 
     if not isinstance(value, torch.Tensor) or value.dim() == 0:
         return value
-    if value.dim() >= 2 and value.shape[0] == 1 and value.shape[1] == prompt_len:
+    if key in TOKEN_ALIGNED:
         pad = torch.zeros((1, extra, *value.shape[2:]), dtype=value.dtype, device=value.device)
-        return torch.cat([value, pad], dim=1).repeat(rows, *([1] * (value.dim() - 1)))
+        value = torch.cat([value, pad], dim=1)
     return value.repeat(rows, *([1] * (value.dim() - 1)))
 
 
@@ -113,9 +122,7 @@ def rank_scores(model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Seque
         ids[row, prompt_len : prompt_len + len(label)] = torch.tensor(label, dtype=ids.dtype)
         mask[row, :prompt_len] = prompt_mask[0]
         mask[row, prompt_len : prompt_len + len(label)] = 1
-    extras = {
-        k: _widen(v, prompt_len, rows, longest) for k, v in prompt.items() if k not in ("input_ids", "attention_mask")
-    }
+    extras = {k: _widen(k, v, rows, longest) for k, v in prompt.items() if k not in ("input_ids", "attention_mask")}
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask, **extras).logits
     # The logit at position t predicts token t + 1: the label tokens are predicted from P - 1 on.

@@ -147,12 +147,18 @@ def test_rank_answers_every_example_with_a_label_and_keeps_the_scores(tmp_path: 
     assert json.loads((tmp_path / "tiny/model.json").read_text())["protocol"] == "rank"
 
 
-def test_rank_scores_equal_the_log_likelihood_computed_one_label_at_a_time(tiny) -> None:
+@pytest.mark.parametrize("prompt_tokens", [None, 128])
+def test_rank_scores_equal_the_log_likelihood_computed_one_label_at_a_time(tiny, prompt_tokens: int | None) -> None:
+    # 128 tokens: as many as Qwen2-Audio's mel bins, the second dimension of its audio features.
     adapter = AudioLLMAdapter(str(tiny["qwen2_audio"]), device="cpu")
     adapter.load()
-    rng = np.random.default_rng(0)
-    conv = adapter.conversations([Query("1", "Male or female?", (rng.normal(0, 0.1, 8000).astype(np.float32),))])
-    prompt = adapter.encode(conv)
+    clip = np.random.default_rng(0).normal(0, 0.1, 8000).astype(np.float32)
+    instruction = "Male or female?"
+    if prompt_tokens:
+        short = adapter.encode(adapter.conversations([Query("1", "", (clip,))]))["input_ids"].shape[1]
+        instruction = "x" * (prompt_tokens - short)  # one byte-level token per character
+    prompt = adapter.encode(adapter.conversations([Query("1", instruction, (clip,))]))
+    assert prompt_tokens in (None, prompt["input_ids"].shape[1])
     labels = ["female", "male", "a much longer label"]
     ids = label_token_ids(adapter.processor.tokenizer, labels)
     batched = rank_scores(adapter.model, prompt, ids, pad_id=0)
@@ -166,7 +172,7 @@ def test_rank_scores_equal_the_log_likelihood_computed_one_label_at_a_time(tiny)
         direct = sum(float(logp[p - 1 + j, t]) for j, t in enumerate(label_ids))
         assert score == pytest.approx(direct, abs=1e-3)
     # The audio is part of the prompt: other audio, other scores.
-    other = adapter.encode(adapter.conversations([Query("1", "Male or female?", (np.zeros(8000, np.float32),))]))
+    other = adapter.encode(adapter.conversations([Query("1", instruction, (np.zeros(8000, np.float32),))]))
     assert rank_scores(adapter.model, other, ids, pad_id=0) != pytest.approx(batched, abs=1e-4)
 
 
