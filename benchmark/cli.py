@@ -292,8 +292,8 @@ def leaderboard_build(
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any run file would be left out.")] = False,
 ) -> None:
     """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
+    from benchmark.planning import RunError, load_tasks
     from benchmark.report.build import BuildError, build_leaderboard
-    from benchmark.runner import RunError, load_tasks
     from benchmark.task.discovery import SelectionError, select_tasks
 
     try:

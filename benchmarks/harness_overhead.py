@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmark.planning import load_tasks
 from benchmark.report.export import write_tables
 from benchmark.report.tables import build_tables
-from benchmark.runner import RunRequest, load_tasks, run
+from benchmark.runner import RunRequest, run
 from benchmark.task.discovery import select_tasks
 
 

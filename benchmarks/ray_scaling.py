@@ -33,7 +33,8 @@ import ray
 
 from benchmark.adapters.registry import build_adapter
 from benchmark.controls import PLAIN
-from benchmark.runner import RunRequest, load_tasks, plan_task, run
+from benchmark.planning import load_tasks, plan_task
+from benchmark.runner import RunRequest, run
 from benchmark.scaleout.driver import DistributedRequest, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions
 from benchmark.task.discovery import select_tasks

@@ -27,10 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import README, card, tone, write_audio  # noqa: E402
 
+from benchmark.planning import load_tasks  # noqa: E402
 from benchmark.report.export import write_tables
 from benchmark.report.site import build_site  # noqa: E402
 from benchmark.report.tables import build_tables, layer_weights, load_submissions  # noqa: E402
-from benchmark.runner import load_tasks  # noqa: E402
 from benchmark.submission import ModelCard, append_records, run_path, write_model_card  # noqa: E402
 from benchmark.submission.scorer import make_record, scorer_for  # noqa: E402
 from benchmark.task import DIMENSIONS  # noqa: E402

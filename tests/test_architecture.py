@@ -25,10 +25,11 @@ LAYERS = {
     "controls": 4,
     "scaleout": 4,
     "batching": 4,
-    "runner": 5,
-    "validate": 5,
-    "commands": 6,
-    "cli": 7,
+    "planning": 5,
+    "runner": 6,
+    "validate": 6,
+    "commands": 7,
+    "cli": 8,
 }
 
 

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from helpers import make_suite
 
+from benchmark.planning import load_tasks
 from benchmark.report.cells import task_seed
 from benchmark.report.export import write_tables
 from benchmark.report.tables import build_tables, chance_of, collect_cells, current_records, load_submissions
-from benchmark.runner import evaluate, load_tasks
+from benchmark.runner import evaluate
 from benchmark.scoring.aggregate import bootstrap_ci, bootstrap_indices, normalised_score, normalised_scores
 from benchmark.scoring.metrics import METRICS, scored_set
 from benchmark.submission.records import append_records, read_records, run_path

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 import benchmark.adapters.registry as registry
 from benchmark.cli import app
+from benchmark.planning import load_tasks
 from benchmark.report.tables import Leaderboard
 from benchmark.report.trust import build_leaderboard
-from benchmark.runner import evaluate, load_tasks
+from benchmark.runner import evaluate
 from benchmark.task.discovery import discover_task_dirs
 
 

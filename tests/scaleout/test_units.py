@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from benchmark.adapters.baselines import RandomAdapter
 from benchmark.cli import app
 from benchmark.controls import PLAIN
-from benchmark.runner import RunRequest, plan_task, run
+from benchmark.planning import plan_task
+from benchmark.runner import RunRequest, run
 from benchmark.scaleout.batch import Output, queries_for, to_records
 from benchmark.scaleout.cluster import check_reachable, host_port, placement
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
