@@ -8,6 +8,7 @@
   merges (``benchmark.scaleout``), record for record.
 - A background thread decodes the audio of the next examples while the model runs
   on the current batch (decoding FLAC is CPU work the model does not need to wait for).
+  A model that hears no audio gets its queries built inline, with no thread.
 - ``batch_size="auto"`` starts at 1 and doubles after each batch that fits, up to
   ``AUTO_LIMIT``; a batch that runs out of memory is retried at half the size (the
   decoded clips are kept), so the run settles on the largest batch that fits.
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -46,7 +48,7 @@ class DecodeAhead:
     """Queries decoded in a background thread, in order, at most ``ahead`` before they are taken."""
 
     def __init__(
-        self, task: Task, examples: Sequence[Example], load_audio: AudioLoader | None, ahead: int = AHEAD
+        self, task: Task, examples: Sequence[Example], load_audio: AudioLoader, ahead: int = AHEAD
     ) -> None:
         self._items: queue.Queue[tuple[Example, Query] | BaseException | None] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
@@ -63,10 +65,10 @@ class DecodeAhead:
                 continue
         return False
 
-    def _decode(self, task: Task, examples: Sequence[Example], load_audio: AudioLoader | None) -> None:
+    def _decode(self, task: Task, examples: Sequence[Example], load_audio: AudioLoader) -> None:
         try:
             for e in examples:
-                audio = load_audio(task, e) if load_audio is not None else ()
+                audio = load_audio(task, e)
                 if not self._put((e, Query(id=e.id, instruction=task.instruction_for(e), audio=audio))):
                     return
         except Exception as exc:  # handed to the consumer, which raises it in the runner's thread
@@ -98,6 +100,22 @@ class DecodeAhead:
         self._thread.join(timeout=5)
 
 
+class Inline:
+    """Queries built on demand, for a model that hears no audio (nothing to decode, so no thread to wait on)."""
+
+    def __init__(self, task: Task, examples: Sequence[Example]) -> None:
+        self._task = task
+        self._rest = iter(examples)
+
+    def take(self, n: int) -> list[tuple[Example, Query]]:
+        """The next ``n`` queries (fewer at the end; empty when all were taken)."""
+        task = self._task
+        return [(e, Query(id=e.id, instruction=task.instruction_for(e), audio=())) for e in islice(self._rest, n)]
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
 @dataclass
 class Batch:
     """One predict call's inputs and outputs."""
@@ -124,8 +142,11 @@ def predict_stream(
     """
     auto = batch_size == AUTO
     size, ceiling = (1, AUTO_LIMIT) if auto else (int(batch_size), int(batch_size))
-    loader = load_audio if adapter.needs_audio else None
-    feed = DecodeAhead(task, examples, loader, ahead=max(AHEAD, 2 * size))
+    feed: DecodeAhead | Inline = (
+        DecodeAhead(task, examples, load_audio, ahead=max(AHEAD, 2 * size))
+        if adapter.needs_audio
+        else Inline(task, examples)
+    )
     try:
         pending: list[tuple[Example, Query]] = []
         while True:

@@ -295,9 +295,11 @@ def leaderboard_build(
     from benchmark.planning import RunError, load_tasks
     from benchmark.report.build import BuildError, build_leaderboard
     from benchmark.task.discovery import SelectionError, select_tasks
+    from benchmark.task.index import index_path
 
     try:
-        tasks = load_tasks(select_tasks([], tasks_root))
+        index = index_path(submissions) if submissions.is_dir() else None  # the index `bench run` keeps
+        tasks = load_tasks(select_tasks([], tasks_root), index)
         result = build_leaderboard(submissions, tasks, out, None if no_site else site, strict=strict)
     except (RunError, SelectionError, BuildError) as exc:
         raise _fail(str(exc), code=2) from None

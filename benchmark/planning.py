@@ -17,7 +17,8 @@ from benchmark.controls import PLAIN, Variant
 from benchmark.submission.card import ModelCard, read_model_card, write_model_card
 from benchmark.submission.records import read_records, run_path, set_aside
 from benchmark.task.card import Example
-from benchmark.task.folder import Task, TaskLoadError, load_task
+from benchmark.task.folder import Task, TaskLoadError
+from benchmark.task.index import TaskIndex
 
 
 class RunError(Exception):
@@ -37,18 +38,23 @@ class TaskPlan:
     notes: list[str] = field(default_factory=list)
 
 
-def load_tasks(task_dirs: Sequence[Path]) -> list[Task]:
+def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Task]:
     """Load every selected task, collecting all invalid folders into one error.
+
+    ``index`` is a task index file (``benchmark.task.index``): unchanged folders load
+    from it without being checked and hashed again. None loads every folder fully.
 
     Raises:
         RunError: some folders break the contract (each finding listed).
     """
     tasks, problems = [], []
+    known = TaskIndex(index)
     for folder in task_dirs:
         try:
-            tasks.append(load_task(folder))
+            tasks.append(known.load(folder))
         except TaskLoadError as exc:
             problems.append(str(exc))
+    known.save()
     if problems:
         raise RunError("\n".join(problems) + "\nfix these (see `bench validate`) or leave the tasks out")
     return tasks

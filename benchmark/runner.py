@@ -46,6 +46,7 @@ from benchmark.task.audio import AudioError
 from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task
+from benchmark.task.index import index_path
 
 SYNC_SECONDS = 0.5
 """Records reach the file every batch; fsync (power-cut safety) runs at most this often, and when the run ends."""
@@ -182,7 +183,8 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     adapter = check_request(request)
     try:
         variant = make_variant(request.control, request.instructions, needs_audio=adapter.needs_audio)
-        tasks = load_tasks(select_tasks(request.selectors, request.tasks_root))
+        index = None if request.dry_run else index_path(request.out)
+        tasks = load_tasks(select_tasks(request.selectors, request.tasks_root), index)
     except (SelectionError, VariantError) as exc:
         raise RunError(str(exc)) from exc
     if not tasks:
@@ -378,7 +380,8 @@ def rescore(
         raise RunError(f"{submission} has no runs/ folder; pass submissions/<model>")
     with guarded(submission, wait, RunError):
         summaries = []
-        tasks = {t.key: t for t in load_tasks(discover_task_dirs([tasks_root]))} if tasks_root.is_dir() else {}
+        found = discover_task_dirs([tasks_root]) if tasks_root.is_dir() else []
+        tasks = {t.key: t for t in load_tasks(found, index_path(submission.parent))}
         for path in sorted(runs.glob("*.jsonl")):
             if ".stale-" in path.name or path.stem not in tasks:
                 continue

@@ -276,10 +276,12 @@ def _jsonl_objects(path: Path, out: list[Finding]) -> Iterator[tuple[int, dict[s
 
 
 def _parse_example(obj: dict[str, Any], path: Path, lineno: int, out: list[Finding]) -> Example | None:
-    errors = list(_schema_errors(Example, obj))
-    for code, name, message in errors:
-        out.append(make("T205" if code == "T205" else "T203", path, message, field=name, line=lineno))
-    return None if errors else Example.model_validate(obj)
+    try:
+        return Example.model_validate(obj)  # Example has no rules beyond its schema: it fails iff a finding is due
+    except ValidationError:
+        for code, name, message in _schema_errors(Example, obj):
+            out.append(make("T205" if code == "T205" else "T203", path, message, field=name, line=lineno))
+        return None
 
 
 def _example_rules(example: Example, view: _CardView, path: Path, lineno: int) -> list[Finding]:
@@ -322,14 +324,8 @@ def _split_rules(numbered: list[tuple[int, Example]], path: Path, *, has_lines: 
     counts = Counter(ex.split for _, ex in numbered)
     out = []
     if counts["test"] < MIN_TEST_EXAMPLES:
-        out.append(
-            make(
-                "T206",
-                path,
-                f"{counts['test']} test example(s); at least {MIN_TEST_EXAMPLES} are needed",
-                field="split",
-            )
-        )
+        message = f"{counts['test']} test example(s); at least {MIN_TEST_EXAMPLES} are needed"
+        out.append(make("T206", path, message, field="split"))
     if counts["train"] == 0:
         out.append(make("T211", path, "no train examples", field="split"))
     return out

@@ -80,6 +80,11 @@ def _unicode_problem(text: str) -> str | None:
     return None
 
 
+def _plain(text: str) -> bool:
+    """Whether no value parsed from ``text`` can break a limit: valid Unicode, no escapes, too few brackets to nest."""
+    return "\\u" not in text and text.count("[") + text.count("{") < MAX_DEPTH and _unicode_problem(text) is None
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON within the limits above.
 
@@ -97,6 +102,8 @@ def loads(text: str | bytes) -> Any:
         raise JsonLimitError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:
         raise JsonLimitError(str(exc)) from None
+    if isinstance(text, str) and _plain(text):
+        return value  # the walk below could find nothing
     problem = _problem_in(value)
     if problem:
         raise JsonLimitError(problem)

@@ -1,0 +1,143 @@
+"""The task index: loaded tasks remembered by the stat of their files, as git's index remembers its tree.
+
+Loading a task checks the whole contract (every audio header, duplicates across
+splits) and hashes every file; on the shipped suite that is most of the time of a
+``majority`` run. The index remembers, per task folder, a digest of the size,
+mtime, ctime and inode of every file in it (the walk of
+:class:`~benchmark.task.audio.FolderIndex`), the content hash, and the code that
+checked it. When all of that is unchanged the folder is the one that passed, so
+only ``task.json`` and ``examples.jsonl`` are parsed again (into the same models
+the checks built) and the hash is taken from the index.
+
+It is never trusted when anything differs: a file added, removed or touched, a
+different harness version or checking code, a folder with a symlink (its target
+could change unseen), or a file changed so recently that a second change could
+keep its timestamp ("racily clean" in git's terms: such a folder is not stored).
+The index lives outside the checkout (``<submissions>/.cache/tasks.json``);
+deleting it costs one full load.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from benchmark import __version__
+from benchmark.task.card import Example, TaskCard
+from benchmark.task.folder import Task, load_task
+
+INDEX_FORMAT = 1
+RACY_NS = 2_000_000_000
+"""A folder whose newest file changed less than this before its check began is not stored (coarse timestamps)."""
+
+
+@functools.cache
+def code_stamp() -> str:
+    """SHA-256 of the code that decides whether a folder loads: editing it empties the index."""
+    package = Path(__file__).resolve().parents[1]
+    files = [*sorted((package / "task").glob("*.py")), *sorted((package / "scoring").glob("*.py"))]
+    h = hashlib.sha256(__version__.encode())
+    for path in [*files, package / "findings.py"]:
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def folder_signature(root: Path) -> tuple[str, int] | None:
+    """Digest of every file's path, size, mtime, ctime and inode, and the newest timestamp; None with a symlink."""
+    entries = []
+    newest = 0
+    stack = [""]
+    while stack:
+        rel_dir = stack.pop()
+        with os.scandir(root / rel_dir if rel_dir else root) as it:
+            for entry in it:
+                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                if entry.is_symlink():
+                    return None
+                if entry.is_dir():
+                    stack.append(rel)
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
+                newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    entries.sort()
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest(), newest
+
+
+def _quick_load(root: Path) -> Task:
+    """The task of a folder known to pass the checks: the card and examples parsed as the checks parse them."""
+    card = TaskCard.model_validate(json.loads((root / "task.json").read_bytes()))
+    with (root / "examples.jsonl").open("rb") as f:
+        examples = tuple(Example.model_validate(json.loads(line)) for line in f if line.strip())
+    return Task(root=root, card=card, examples=examples)
+
+
+class TaskIndex:
+    """Loads tasks through the index file ``path`` (``None``: no index, every load is a full one)."""
+
+    def __init__(self, path: Path | None, settle_ns: int = RACY_NS) -> None:
+        self.path = path
+        self.settle_ns = settle_ns
+        """Folders changed less than this before their check are not stored."""
+        self.entries: dict[str, dict[str, str]] = self._read()
+        self.changed = False
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return {}  # missing or unreadable: an empty index (it is only ever a shortcut)
+        if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT or data.get("code") != code_stamp():
+            return {}
+        entries = data.get("tasks")
+        return entries if isinstance(entries, dict) else {}
+
+    def load(self, root: Path) -> Task:
+        """The task in ``root``: from the index when its files are unchanged, else fully checked and hashed.
+
+        Raises:
+            TaskLoadError: the folder breaks the contract.
+        """
+        if self.path is None:
+            return load_task(root)
+        key = str(root.resolve())
+        started = time.time_ns()
+        signed = folder_signature(root) if root.is_dir() else None
+        entry = self.entries.get(key)
+        if signed is not None and isinstance(entry, dict) and entry.get("signature") == signed[0]:
+            try:
+                task = _quick_load(root)
+            except (OSError, ValueError):
+                task = None  # cannot happen for an unchanged folder; a full load names the problem
+            if task is not None and isinstance(entry.get("hash"), str):
+                task.__dict__["content_hash"] = entry["hash"]  # primes the cached_property
+                return task
+        task = load_task(root)
+        if signed is not None and signed[1] < started - self.settle_ns:
+            self.entries[key] = {"signature": signed[0], "hash": task.content_hash}
+            self.changed = True
+        return task
+
+    def save(self) -> None:
+        """Write the index if it changed (atomically), dropping folders that no longer exist."""
+        if self.path is None or not self.changed:
+            return
+        tasks = {k: v for k, v in self.entries.items() if os.path.isdir(k)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tasks-", suffix=".tmp", dir=self.path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"format": INDEX_FORMAT, "code": code_stamp(), "tasks": tasks}, f)
+        os.replace(tmp, self.path)
+        self.changed = False
+
+
+def index_path(submissions: Path) -> Path:
+    """Where the task index of a submissions folder lives."""
+    return submissions / ".cache" / "tasks.json"
