@@ -7,7 +7,8 @@ Not a test. Run:
 Tasks are small synthetic folders (mixed classification and regression, 32 test
 examples each); each model's records are real records scored by the harness from
 seeded random answers whose accuracy differs per model. The build is timed as
-``bench leaderboard build`` does it: load the tasks, tables (with bootstrap
+``bench leaderboard build`` does it: load the tasks (through the task index of the
+submissions folder), tables (with bootstrap
 intervals, through the cell cache under the tables folder) then site. It is timed
 twice: a full build with an empty cache, then a rebuild after one more
 submission is added (the incremental case). Targets: under 5 s and under 1 s.
@@ -35,6 +36,7 @@ from benchmark.submission import ModelCard, append_records, run_path, write_mode
 from benchmark.submission.scorer import make_record, scorer_for  # noqa: E402
 from benchmark.task import DIMENSIONS  # noqa: E402
 from benchmark.task.discovery import select_tasks  # noqa: E402
+from benchmark.task.index import index_path  # noqa: E402
 
 
 def make_tasks(root: Path, n: int) -> None:
@@ -88,7 +90,7 @@ def make_records(subs: Path, tasks_root: Path, models: range) -> None:
 def build(out: Path) -> dict[str, float]:
     """What ``bench leaderboard build`` does, phase by phase."""
     start = time.perf_counter()
-    tasks = load_tasks(select_tasks([], out / "tasks"))
+    tasks = load_tasks(select_tasks([], out / "tasks"), index_path(out / "submissions"))
     loaded = time.perf_counter()
     board = build_tables(out / "submissions", tasks, cache=out / "tables" / ".cache")
     write_tables(board, out / "tables")

@@ -182,16 +182,17 @@ class CellCache:
         self.loaded[model] = entries
         return entries
 
-    def run_hash(self, model: str, path: Path) -> str:
+    def run_hash(self, model: str, path: str) -> str:
         """The run file's hash; re-hashed only when its size, mtime or inode changed since the cache was written."""
         self._load(model)
-        st = path.stat()
+        st = os.stat(path)
+        name = os.path.basename(path)
         signature = [st.st_size, st.st_mtime_ns, st.st_ino]
-        known = self.stat_hashes.setdefault(model, {}).get(path.name)
+        known = self.stat_hashes.setdefault(model, {}).get(name)
         if known is not None and known[:3] == signature:
             return str(known[3])
-        digest = file_digest(path)
-        self.stat_hashes[model][path.name] = [*signature, digest]
+        digest = file_digest(Path(path))
+        self.stat_hashes[model][name] = [*signature, digest]
         self.dirty.add(model)
         return digest
 
@@ -255,6 +256,6 @@ def _stats_from_json(d: dict[str, Any], row: np.ndarray) -> CellStats:
         tiers={str(k): int(v) for k, v in d["tiers"].items()},
         chance=float(d["chance"]),
         normalised=float(d["normalised"]),
-        normalised_reps=row[: int(d["width"])].copy(),
+        normalised_reps=row[: int(d["width"])],  # a view of the loaded matrix, which nothing writes to
         seconds=float(d["seconds"]),
     )

@@ -10,6 +10,7 @@ out the same way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,14 +86,22 @@ def take_inventory(root: Path, tasks: Sequence[Task], *, read: bool = True) -> I
     inv.submissions = load_submissions(root, inv.left_out)
     by_name = {t.name: t for t in tasks}
     for sub in inv.submissions:
-        runs = sub.folder / "runs"
-        for path in sorted(runs.glob("*.jsonl")) if runs.is_dir() else []:
-            task, records, reason = _read_run(path, by_name, read)
+        for path, is_file in _run_entries(sub.folder / "runs"):
+            task, records, reason = _read_run(path, by_name, read, is_file)
             if reason is not None:
                 inv.left_out.append(LeftOut(path, reason))
             if task is not None and records:
                 inv.records[(sub.card.name, task.key)] = records
     return inv
+
+
+def _run_entries(runs: Path) -> list[tuple[Path, bool]]:
+    """``runs/*.jsonl`` in name order, each with whether it is a file (from the listing: no stat per file)."""
+    if not runs.is_dir():
+        return []
+    with os.scandir(runs) as it:
+        found = sorted((e.name, e.is_file()) for e in it if e.name.endswith(".jsonl"))
+    return [(runs / name, is_file) for name, is_file in found]
 
 
 def _first_bytes(path: Path, limit: int = 200) -> str:
@@ -103,7 +112,9 @@ def _first_bytes(path: Path, limit: int = 200) -> str:
         return "unreadable note"
 
 
-def _read_run(path: Path, tasks: dict[str, Task], read: bool) -> tuple[Task | None, list[Record], str | None]:
+def _read_run(
+    path: Path, tasks: dict[str, Task], read: bool, is_file: bool
+) -> tuple[Task | None, list[Record], str | None]:
     """The task, its usable test records, and why (part of) the file is left out."""
     match = RUN_FILE.match(path.name)
     if ".stale-" in path.name:
@@ -118,7 +129,7 @@ def _read_run(path: Path, tasks: dict[str, Task], read: bool) -> tuple[Task | No
     if match["version"] != task.card.version:
         return None, [], f"other version: records of {match['version']}, the task is now {task.card.version}"
     if not read:
-        return task, [], None if path.is_file() else f"unreadable: {path} is not a file"
+        return task, [], None if is_file else f"unreadable: {path} is not a file"
     records, reason = usable_records(path, task)
     return task, records, reason
 

@@ -12,6 +12,7 @@ http(s) links become hyperlinks.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import shutil
@@ -156,6 +157,13 @@ def tier_bar(tiers: dict[str, int], width: int = 160) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _tier_cell(tiers_json: str) -> tuple[str, str]:
+    """The tier bar and N/A count of a task-table ``tiers`` value (a few distinct values repeat across many cells)."""
+    tiers = json.loads(tiers_json)
+    return tier_bar(tiers), str(tiers.get("na", 0))
+
+
 # ---------------------------------------------------------------- pages
 
 
@@ -262,7 +270,7 @@ def _task_page(task: Task, rows: list[dict[str, Any]]) -> str:
     )
     table_rows = []
     for r in sorted(rows, key=lambda r: r["model"]):
-        tiers = json.loads(r["tiers"])
+        bar, na = _tier_cell(r["tiers"])
         table_rows.append(
             [
                 (_model_link(r["model"], r.get("protocol", "generate"), "../"), r["model"]),
@@ -271,7 +279,7 @@ def _task_page(task: Task, rows: list[dict[str, Any]]) -> str:
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),
                 (_num(r["na_rate"]), _sort_key(r["na_rate"])),
                 (_num(r["normalised"], 1), _sort_key(r["normalised"])),
-                (tier_bar(tiers), str(tiers.get("na", 0))),
+                (bar, na),
             ]
         )
     results = (

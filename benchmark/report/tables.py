@@ -160,16 +160,18 @@ def collect_cells(
     cells: dict[tuple[int, str], Cell] = {}
     run_files = [_run_files(sub.folder) for sub in submissions]
     for task in tasks:
+        task_key = task.key
         todo: list[tuple[int, str, list[Record]]] = []
         for i, sub in enumerate(submissions):
-            path = run_files[i].get(f"{task.key}.jsonl")
-            if path is None:
+            found = run_files[i].get(f"{task_key}.jsonl")
+            if found is None:
                 continue
-            key = cell_key(store.run_hash(sub.folder.name, path), task.content_hash, resamples) if cache else ""
-            cached = store.get(sub.folder.name, task.key, key) if cache else None
+            key = cell_key(store.run_hash(sub.folder.name, found), task.content_hash, resamples) if cache else ""
+            cached = store.get(sub.folder.name, task_key, key) if cache else None
             if cached is not None:
-                cells[(i, task.key)] = _make_cell(sub, task, cached)
+                cells[(i, task_key)] = _make_cell(sub, task, cached)
                 continue
+            path = Path(found)
             records, reason = usable_records(path, task)
             if reason is not None and left_out is not None:
                 left_out.append(LeftOut(path, reason))
@@ -185,12 +187,12 @@ def collect_cells(
     return [cells[(i, t.key)] for i in range(len(submissions)) for t in tasks if (i, t.key) in cells]
 
 
-def _run_files(submission: Path) -> dict[str, Path]:
-    """The run files of a submission by file name (one directory listing instead of a stat per task)."""
+def _run_files(submission: Path) -> dict[str, str]:
+    """The run files of a submission by file name (one directory listing; plain string paths, as there are many)."""
     runs = submission / "runs"
     if not runs.is_dir():
         return {}
-    return {e.name: runs / e.name for e in os.scandir(runs) if e.name.endswith(".jsonl") and e.is_file()}
+    return {e.name: e.path for e in os.scandir(runs) if e.name.endswith(".jsonl") and e.is_file()}
 
 
 def _keep(cell: Cell, split: str) -> bool:
@@ -204,7 +206,7 @@ def _r(x: float, digits: int = 6) -> float | None:
 def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     """The per-task table: one row per model and task."""
     rows = []
-    n_test = {c.task.key: len(c.task.split("test")) for c in cells}
+    n_test = {t.key: len(t.split("test")) for t in {id(c.task): c.task for c in cells}.values()}
     for c in sorted(cells, key=lambda c: (c.task.card.dimension, c.task.name, c.model)):
         spec = METRICS[c.task.card.metric]
         rows.append(
@@ -264,9 +266,12 @@ def dimension_rows(cells: Sequence[Cell], models: Sequence[str]) -> list[dict[st
     for model in models:
         for split in SPLITS:
             mine = [c for c in by_model.get(model, []) if _keep(c, split)]
+            by_dim: dict[str, list[tuple[float, np.ndarray]]] = {}
+            for c in mine:
+                by_dim.setdefault(c.task.card.dimension, []).append((c.normalised, c.normalised_reps))
             dim_means: list[tuple[float, np.ndarray]] = []
             for dim in DIMENSIONS:
-                parts = [(c.normalised, c.normalised_reps) for c in mine if c.task.card.dimension == dim]
+                parts = by_dim.get(dim, [])
                 if parts:
                     dim_means.append(_mean_of(parts))
                     pending.append((model, split, dim, *dim_means[-1], len(parts)))

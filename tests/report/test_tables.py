@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from helpers import make_suite
 
 from benchmark.planning import load_tasks
 from benchmark.report.cells import task_seed
-from benchmark.report.export import write_tables
+from benchmark.report.export import tables_json, write_tables
 from benchmark.report.tables import build_tables, chance_of, collect_cells, current_records, load_submissions
 from benchmark.runner import evaluate
 from benchmark.scoring.aggregate import bootstrap_ci, bootstrap_indices, normalised_score, normalised_scores
@@ -89,3 +90,17 @@ def test_csv_tables_match_what_pandas_wrote(built, tmp_path: Path) -> None:
     for name, rows in (("tasks", board.tasks), ("dimensions", board.dimensions)):
         path = next(p for p in written if p.name == f"{name}.csv")
         assert path.read_text() == pd.DataFrame(rows).to_csv(index=False, lineterminator="\n")
+
+
+def test_leaderboard_json_is_what_json_dumps_wrote(built, tmp_path: Path) -> None:
+    subs, tasks = built
+    board = build_tables(subs, tasks)
+    written = write_tables(board, tmp_path / "out")
+    path = next(p for p in written if p.name == "leaderboard.json")
+    assert path.read_text() == json.dumps(board.tables(), indent=2, sort_keys=True) + "\n"
+    assert any(isinstance(v, dict) for r in board.tables()["models"] for v in r.values())  # both row kinds seen
+    odd = {
+        "b": [{}, {"n": float("nan"), "i": -math.inf, "s": 'é"\n<', "t": True, "z": None, "k": {"x": [1, {}]}}],
+        "a": [],
+    }
+    assert tables_json(odd) == json.dumps(odd, indent=2, sort_keys=True)
