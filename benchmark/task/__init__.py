@@ -3,6 +3,7 @@
 - ``card``: ``TaskCard`` (task.json) and ``Example`` (a line of examples.jsonl), strict pydantic models;
 - ``checks``: every check of one folder, reported at once as located findings;
 - ``folder``: ``Task`` and ``load_task`` (the same checks, then the loaded task);
+- ``index``: the task index, which loads unchanged folders without checking and hashing them again;
 - ``audio``: safe audio access (containment, headers, decoding);
 - ``discovery``: task folders under a parent, changed since a git ref, or picked by selectors;
 - ``writer``: the one writer of task folders (scaffold, Hugging Face import, the shipped suite);
