@@ -30,6 +30,7 @@ from benchmark.report.inventory import LeftOut, Submission, take_inventory, usab
 from benchmark.report.inventory import load_submissions as load_submissions  # re-exported: it used to live here
 from benchmark.scoring.chance import majority_answer
 from benchmark.scoring.metrics import METRICS, ScoredSet, scored_set
+from benchmark.scoring.score import ExampleScore
 from benchmark.submission.records import Record, run_path
 from benchmark.submission.scorer import scorer_for
 from benchmark.task.card import DIMENSIONS
@@ -108,8 +109,10 @@ def chance_of(task: Task) -> Chance:
     answer = majority_answer(card.task_type, [e.label for e in train], card.labels or ())
     score = scorer_for(task)
     scored = []
+    seen: dict[tuple[Any, str], ExampleScore] = {}  # one answer for all: its score depends on label and instruction
     for e in task.split("test"):
-        s = score(e, answer)
+        key = (e.label, task.instruction_for(e))
+        s = seen[key] if key in seen else seen.setdefault(key, score(e, answer))
         scored.append(_Scored(e.label, s.answer, s.score, s.errors, s.ref_units, s.value))
     return Chance(scored_set(card.metric, scored, card.labels or ()))
 
