@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--models", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("/tmp/site-bench"))
+    parser.add_argument("--repeat", type=int, default=1, help="time the rebuild this many more times; keep the best")
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -125,6 +126,16 @@ def main() -> None:
     report("full build (empty cache)", build(args.out), 5.0)
     make_records(args.out / "submissions", args.out / "tasks", range(args.models, args.models + 1))
     report("rebuild after one new submission", build(args.out), 1.0)
+    if args.repeat > 1:  # the same rebuild again: the new submission's cells dropped from the cache each time
+        rounds = []
+        for _ in range(args.repeat):
+            (args.out / "tables" / ".cache" / f"model-{args.models:02d}.npz").unlink()
+            cpu = time.process_time()
+            rounds.append(build(args.out))
+            rounds[-1]["cpu"] = time.process_time() - cpu
+        best = min(rounds, key=lambda t: t["total"])
+        report(f"best of {args.repeat} such rebuilds", best, 1.0)
+        print(f"  CPU time of that rebuild: {best['cpu']:.2f} s")
 
 
 if __name__ == "__main__":
