@@ -19,6 +19,7 @@ import os
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
@@ -144,6 +145,8 @@ def _parse_record(path: Path, lineno: int, line: bytes | None) -> Record | None:
         raise RunFileError(f"{path}:{lineno}: not a valid record: {msg}") from exc
 
 
+SYNC_THREADS = 8
+"""Files fsynced at once by ``sync_pending``."""
 _unsynced: set[Path] = set()
 _last_sync = [-math.inf]
 
@@ -181,16 +184,27 @@ def append_records(path: Path, records: Iterable[Record], *, sync_every: float =
 
 
 def sync_pending() -> None:
-    """Fsync every file appended to since the last fsync."""
-    for path in sorted(_unsynced):
-        if path.exists():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    """Fsync every file appended to since the last fsync; returns when all of them are on disk.
+
+    The fsyncs run concurrently: the filesystem then commits them together (one
+    journal commit for many files), several times faster than one after another.
+    """
+    paths = [p for p in sorted(_unsynced) if p.exists()]
+    if len(paths) > 1:
+        with ThreadPoolExecutor(max_workers=min(SYNC_THREADS, len(paths))) as pool:
+            list(pool.map(_fsync, paths))  # re-raises the first failure, after every fsync was tried
+    elif paths:
+        _fsync(paths[0])
     _unsynced.clear()
     _last_sync[0] = time.monotonic()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _cut_back(fd: int, size: int) -> None:
