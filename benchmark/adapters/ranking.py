@@ -104,11 +104,59 @@ def _widen(key: str, value: Any, rows: int, extra: int) -> Any:
     return value.repeat(rows, *([1] * (value.dim() - 1)))
 
 
-def rank_scores(model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int) -> list[float]:
+def rank_scores(
+    model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int, prefix: Any = None
+) -> list[float]:
     """Log-likelihood of each label after one encoded prompt (``input_ids`` of shape ``(1, P)`` and its extras).
 
-    All labels go through the model in one forward pass, right-padded after the prompt.
+    The prompt (audio included) goes through the model once; its key/value cache is
+    then repeated for every label, and all labels' tokens go through in one more
+    forward pass, right-padded. That costs about one prompt plus the label tokens,
+    instead of one prompt per label. A model whose cache cannot be repeated is
+    scored with the prompt repeated in full for every label (the same numbers).
+
+    ``prefix``, if given, is a key/value cache of the first tokens of ``input_ids``
+    (it is extended in place); those tokens then skip the model.
     """
+    import torch
+
+    longest = max(len(ids) for ids in label_ids)
+    inputs = dict(prompt)
+    if prefix is not None:
+        inputs["input_ids"] = prompt["input_ids"][:, prefix.get_seq_length() :]
+        inputs["past_key_values"] = prefix
+    with torch.inference_mode():
+        out = model(**inputs, use_cache=longest > 1 or prefix is not None)
+    first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+    scores = [float(first[ids[0]]) for ids in label_ids]
+    if longest == 1:
+        return scores
+    cache = getattr(out, "past_key_values", None)
+    if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+        return _rank_scores_in_full(model, prompt, label_ids, pad_id)
+    input_ids = prompt["input_ids"]
+    prompt_len, rows = input_ids.shape[1], len(label_ids)
+    cache.batch_repeat_interleave(rows)
+    follow = torch.full((rows, longest - 1), pad_id, dtype=input_ids.dtype, device=input_ids.device)
+    mask = torch.zeros((rows, prompt_len + longest - 1), dtype=torch.long, device=input_ids.device)
+    mask[:, :prompt_len] = prompt.get("attention_mask", torch.ones_like(input_ids))[0]
+    for row, ids in enumerate(label_ids):
+        follow[row, : len(ids) - 1] = torch.tensor(ids[:-1], dtype=follow.dtype)
+        mask[row, prompt_len : prompt_len + len(ids) - 1] = 1
+    with torch.inference_mode():
+        logits = model(input_ids=follow, attention_mask=mask, past_key_values=cache, use_cache=True).logits
+    # The logit at continuation position j predicts label token j + 1.
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    for row, ids in enumerate(label_ids):
+        rest = torch.tensor(ids[1:], dtype=torch.long, device=logp.device)
+        scores[row] += float(logp[row, : len(ids) - 1].gather(-1, rest.unsqueeze(-1)).sum())
+    return scores
+
+
+def _rank_scores_in_full(
+    model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int
+) -> list[float]:
+    """``rank_scores`` without a cache: the prompt repeated for every label, all labels in one forward pass."""
     import torch
 
     input_ids = prompt["input_ids"]
