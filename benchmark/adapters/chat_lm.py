@@ -116,7 +116,7 @@ class TransformersLLM:
         prompt = {"input_ids": self.torch.tensor([ids], device=self.device)}
         prompt["attention_mask"] = self.torch.ones_like(prompt["input_ids"])
         prefix = self.prefix_cache(ids[:shared])
-        return rank_scores(self.model, prompt, label_ids, self.tokenizer.pad_token_id, prefix=prefix)
+        return rank_scores(self.model, prompt, label_ids, self.tokenizer.pad_token_id, prefix=prefix, reuse_cache=True)
 
     def rank(
         self,

@@ -105,21 +105,28 @@ def _widen(key: str, value: Any, rows: int, extra: int) -> Any:
 
 
 def rank_scores(
-    model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int, prefix: Any = None
+    model: Any,
+    prompt: Mapping[str, Any],
+    label_ids: Sequence[Sequence[int]],
+    pad_id: int,
+    prefix: Any = None,
+    reuse_cache: bool = False,
 ) -> list[float]:
     """Log-likelihood of each label after one encoded prompt (``input_ids`` of shape ``(1, P)`` and its extras).
 
-    The prompt (audio included) goes through the model once; its key/value cache is
-    then repeated for every label, and all labels' tokens go through in one more
-    forward pass, right-padded. That costs about one prompt plus the label tokens,
-    instead of one prompt per label. A model whose cache cannot be repeated is
-    scored with the prompt repeated in full for every label (the same numbers).
-
-    ``prefix``, if given, is a key/value cache of the first tokens of ``input_ids``
-    (it is extended in place); those tokens then skip the model.
+    By default the prompt is repeated in full for every label, right-padded, and all
+    labels go through the model in one forward pass: that works for every
+    architecture, whatever its position scheme (Qwen-Omni's 3-D rotary positions
+    included). With ``reuse_cache`` (causal LMs with plain 1-D positions: the
+    cascade's text LLM) the prompt goes through once and its key/value cache is
+    repeated for the labels' tokens, which costs about one prompt instead of one per
+    label; ``prefix``, a cache of the first tokens of ``input_ids`` (extended in
+    place), lets those tokens skip the model too. Both give the same numbers.
     """
     import torch
 
+    if not reuse_cache and prefix is None:
+        return _rank_scores_in_full(model, prompt, label_ids, pad_id)
     longest = max(len(ids) for ids in label_ids)
     inputs = dict(prompt)
     if prefix is not None:

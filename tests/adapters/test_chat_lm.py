@@ -1,0 +1,57 @@
+"""The cascade's text LLM: a shared prompt prefix computed once changes no reply and no label score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from benchmark.adapters import chat_lm
+from benchmark.adapters.chat_lm import TransformersLLM, shared_prefix
+from benchmark.adapters.ranking import label_token_ids, rank_scores
+
+CONVERSATIONS = [
+    [{"role": "system", "content": "the audio"}, {"role": "user", "content": "one two yes"}],
+    [{"role": "system", "content": "the audio"}, {"role": "user", "content": "no"}],
+    [{"role": "system", "content": "the audio"}, {"role": "user", "content": "high low high low one"}],
+]
+
+
+def test_shared_prefix_leaves_every_row_a_token_of_its_own() -> None:
+    assert shared_prefix([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 7]]) == 2
+    assert shared_prefix([[1, 2, 3], [1, 2, 3]]) == 2
+    assert shared_prefix([[5], [5, 6]]) == 0
+    assert shared_prefix([[1, 2], [3, 4]]) == 0
+    assert shared_prefix([]) == 0
+
+
+@pytest.fixture(scope="module")
+def llm(tiny_chat_lm: Path) -> TransformersLLM:
+    return TransformersLLM(str(tiny_chat_lm), None, "cpu", "float32", max_new_tokens=6)
+
+
+def test_a_batch_over_the_cached_prefix_replies_as_each_prompt_alone(llm: TransformersLLM) -> None:
+    encoded = llm.encode(CONVERSATIONS)
+    assert len({len(e) for e in encoded}) == 3 and shared_prefix(encoded) >= 4  # padded rows, a real prefix
+    batched = llm.generate(CONVERSATIONS)
+    alone = [llm.generate([c])[0] for c in CONVERSATIONS]  # one row: no padding
+    assert batched == alone and all(batched)
+
+
+def test_label_scores_over_the_cached_prefix_equal_the_full_forward(llm: TransformersLLM, monkeypatch) -> None:
+    labels = ["yes", "no", "high low one"]
+    cached = [[*a.label_scores.values()] for a in llm.rank(CONVERSATIONS, labels)]
+    ids = label_token_ids(llm.tokenizer, labels)
+    for conversation, scores in zip(CONVERSATIONS, cached, strict=True):
+        prompt = torch.tensor([llm.encode([conversation])[0]])
+        with torch.inference_mode():
+            logp = torch.log_softmax(llm.model(input_ids=torch.cat([prompt, torch.tensor([ids[2]])], 1)).logits[0], -1)
+        p = prompt.shape[1]
+        direct = sum(float(logp[p - 1 + j, t]) for j, t in enumerate(ids[2]))
+        full = rank_scores(llm.model, {"input_ids": prompt}, ids, pad_id=0)
+        assert scores == pytest.approx(full, abs=1e-5) and scores[2] == pytest.approx(direct, abs=1e-5)
+    # Without the prefix cache the same numbers come out.
+    monkeypatch.setattr(chat_lm, "shared_prefix", lambda rows: 0)
+    again = [v for a in llm.rank(CONVERSATIONS, labels) for v in a.label_scores.values()]
+    assert again == pytest.approx([v for row in cached for v in row], abs=1e-5)
