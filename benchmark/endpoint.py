@@ -73,9 +73,14 @@ class ResponseCache:
         self.folder = folder
 
     @staticmethod
-    def key(body: dict[str, Any]) -> str:
-        """A hash of the whole request: model, messages (audio included), generation parameters."""
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    def key(url: str, body: dict[str, Any]) -> str:
+        """A hash of the server's URL and the whole request: model, messages (audio included), parameters.
+
+        The URL is part of it because two servers often serve different weights under
+        one model name (vLLM's ``--served-model-name``, proxies, local ports).
+        """
+        request = json.dumps({"url": url, "body": body}, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(request.encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -162,7 +167,7 @@ class ChatEndpoint:
             EndpointError: after the retries, a refused request, or a malformed response.
         """
         body = self.body(messages)
-        key = ResponseCache.key(body) if self.cache else ""
+        key = ResponseCache.key(self.url, body) if self.cache else ""
         if self.cache and (hit := self.cache.get(key)) is not None:
             return hit
         reply = self._post(json.dumps(body).encode())

@@ -109,6 +109,15 @@ def test_repeated_run_is_answered_from_the_cache(tmp_path: Path) -> None:
     assert len(again) == 8 and all(r.score == 1.0 for r in again)
 
 
+def test_another_server_under_the_same_model_name_is_asked_again(tmp_path: Path) -> None:
+    cache = f"cache_dir={tmp_path / 'cache'}"
+    with ChatServer(listening_reply) as first:
+        assert run_api(first, tmp_path / "a", "--model-arg", cache).exit_code == 0
+    with ChatServer(listening_reply) as second:  # another port: other weights may hide behind the same name
+        assert run_api(second, tmp_path / "b", "--model-arg", cache).exit_code == 0
+    assert len(first.calls) == 8 and len(second.calls) == 8
+
+
 def test_retries_503_then_succeeds(tmp_path: Path) -> None:
     with ChatServer(listening_reply, script=[(503, b"busy"), (429, b"slow down")]) as server:
         result = run_api(server, tmp_path, "--model-arg", "concurrency=1", limit=2)
