@@ -46,6 +46,8 @@ class FolderIndex:
     """Relative POSIX paths of symlinks (to files or folders)."""
     sizes: dict[str, int]
     """Size in bytes of each regular file."""
+    stats: tuple[tuple[str, os.stat_result], ...] = ()
+    """``(relative path, stat)`` of every entry that is neither a folder nor a symlink, as the walk found it."""
 
     @classmethod
     def scan(cls, root: Path) -> FolderIndex:
@@ -53,6 +55,7 @@ class FolderIndex:
         files: set[str] = set()
         links: set[str] = set()
         sizes: dict[str, int] = {}
+        stats: list[tuple[str, os.stat_result]] = []
         stack = [""]
         while stack:
             rel_dir = stack.pop()
@@ -63,10 +66,29 @@ class FolderIndex:
                         links.add(rel)
                     elif entry.is_dir():
                         stack.append(rel)
-                    elif entry.is_file():
-                        files.add(rel)
-                        sizes[rel] = entry.stat().st_size
-        return cls(root=root, files=frozenset(files), links=frozenset(links), sizes=sizes)
+                    else:
+                        st = entry.stat(follow_symlinks=False)
+                        stats.append((rel, st))
+                        if entry.is_file():
+                            files.add(rel)
+                            sizes[rel] = st.st_size
+        return cls(root=root, files=frozenset(files), links=frozenset(links), sizes=sizes, stats=tuple(stats))
+
+    def signature(self) -> tuple[str, int] | None:
+        """Digest of every file's path, size, mtime, ctime and inode, and the newest timestamp; None with a symlink.
+
+        Two walks with the same signature saw the same files, unchanged (as git's index
+        trusts a file whose stat is unchanged); ``benchmark.task.index`` relies on it.
+        """
+        if self.links:
+            return None
+        entries = []
+        newest = 0
+        for rel, st in self.stats:
+            entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        entries.sort()
+        return hashlib.sha256("\n".join(entries).encode()).hexdigest(), newest
 
     def resolve(self, rel: str) -> str:
         """Check that ``rel`` names a file inside the folder and return its normalised form.
@@ -114,6 +136,10 @@ class AudioHeader:
         return self.frames / self.samplerate if self.samplerate else 0.0
 
 
+HEAD_BYTES = 4096
+"""How much of a file the direct header parse looks at."""
+
+
 def read_header(path: str | os.PathLike[str]) -> AudioHeader:
     """Read an audio header: a plain FLAC or PCM WAV header is parsed directly, anything else by libsndfile.
 
@@ -126,13 +152,30 @@ def read_header(path: str | os.PathLike[str]) -> AudioHeader:
     """
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(HEAD_BYTES)
             size = os.fstat(f.fileno()).st_size
     except OSError as exc:
         raise AudioError("T310", f"cannot be read: {exc}") from exc
-    header = _flac_header(head) if head[:4] == b"fLaC" else _wav_header(head, size)
-    if header is not None:
-        return header
+    return parse_header(head, size) or sf_header(path)
+
+
+def parse_header(data: bytes, size: int) -> AudioHeader | None:
+    """The header of a plain FLAC or PCM WAV file from its first bytes (``data``) and ``size``, else None.
+
+    Only the first :data:`HEAD_BYTES` of ``data`` are used, so a caller that read the
+    whole file gets the answer :func:`read_header` gives.
+    """
+    if data[:4] == b"fLaC":
+        return _flac_header(data)  # reads only the first 42 bytes
+    return _wav_header(data[:HEAD_BYTES], size)
+
+
+def sf_header(path: str | os.PathLike[str]) -> AudioHeader:
+    """The header as libsndfile reads it.
+
+    Raises:
+        AudioError: T310 when libsndfile cannot open the file.
+    """
     try:
         with sf.SoundFile(path) as f:
             return AudioHeader(f.format, f.samplerate, f.channels, f.frames)

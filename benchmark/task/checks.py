@@ -9,11 +9,9 @@ validates is a task that loads.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
-import zlib
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,17 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from benchmark.findings import Finding, make
 from benchmark.task import safejson
-from benchmark.task.audio import (
-    ANY_AUDIO_SUFFIXES,
-    AUDIO_SUFFIXES,
-    MAX_FILE_BYTES,
-    AudioError,
-    DecodeResult,
-    FolderIndex,
-    decode_many,
-    header_problems,
-    read_header,
-)
+from benchmark.task.audio import FolderIndex, decode_many
+from benchmark.task.audio_checks import AudioSink, Decoder, check_audio
 from benchmark.task.card import (
     MAX_INSTRUCTION_CHARS,
     MIN_TEST_EXAMPLES,
@@ -41,8 +30,6 @@ from benchmark.task.card import (
     card_rules,
 )
 from benchmark.task.review import review_task
-
-Decoder = Callable[[list[str]], list[DecodeResult]]
 
 README_SECTIONS = {
     "objective": ("objective", "task", "goal"),
@@ -95,8 +82,19 @@ class _CardView:
         )
 
 
-def validate_task(root: Path, *, deep: bool = False, decoder: Decoder = decode_many) -> TaskReport:
-    """Check one task folder; ``deep`` decodes every audio file with ``decoder``."""
+def validate_task(
+    root: Path,
+    *,
+    deep: bool = False,
+    decoder: Decoder = decode_many,
+    sink: AudioSink | None = None,
+    folder: FolderIndex | None = None,
+) -> TaskReport:
+    """Check one task folder; ``deep`` decodes every audio file with ``decoder``.
+
+    ``sink`` sees the bytes of each audio file read; ``folder`` is a walk of ``root``
+    just taken by the caller (None: walk it here).
+    """
     report = TaskReport(root=root)
     if not root.is_dir():
         report.findings.append(make("T100", root, "is not a folder"))
@@ -104,7 +102,8 @@ def validate_task(root: Path, *, deep: bool = False, decoder: Decoder = decode_m
     raw = _check_card(root, report)
     numbered, unparsed_audio = _check_examples(root, _CardView.of(raw), report)
     report.examples = [ex for _, ex in numbered]
-    _check_audio(root, numbered, unparsed_audio, report.findings, deep=deep, decoder=decoder)
+    index = folder if folder is not None else FolderIndex.scan(root)
+    check_audio(root, index, numbered, unparsed_audio, report.findings, deep=deep, decoder=decoder, sink=sink)
     _check_readme(root, report.findings)
     if report.card is not None and not report.errors:
         report.findings += review_task(root, report.card, numbered)
@@ -329,155 +328,6 @@ def _split_rules(numbered: list[tuple[int, Example]], path: Path, *, has_lines: 
     if counts["train"] == 0:
         out.append(make("T211", path, "no train examples", field="split"))
     return out
-
-
-# ---------------------------------------------------------------- audio
-
-
-@dataclass
-class _AudioRef:
-    line: int
-    split: str
-
-
-def _check_audio(
-    root: Path,
-    numbered: list[tuple[int, Example]],
-    unparsed_audio: set[str],
-    out: list[Finding],
-    *,
-    deep: bool,
-    decoder: Decoder,
-) -> None:
-    index = FolderIndex.scan(root)
-    refs = _resolve_refs(root, index, numbered, out)
-    readable = _check_headers(root, index, refs, out)
-    pcm_hashes: dict[str, str] = {}
-    if deep and readable:
-        pcm_hashes = _check_decoded(root, readable, refs, decoder, out)
-    out += _duplicate_findings(root, index, refs, pcm_hashes if deep else None)
-    mentioned = set(refs) | {posixpath.normpath(p) for p in unparsed_audio if isinstance(p, str)}
-    out += _unreferenced_findings(root, index, mentioned)
-
-
-def _resolve_refs(
-    root: Path, index: FolderIndex, numbered: list[tuple[int, Example]], out: list[Finding]
-) -> dict[str, list[_AudioRef]]:
-    examples_path = root / "examples.jsonl"
-    refs: dict[str, list[_AudioRef]] = defaultdict(list)
-    for lineno, example in numbered:
-        paths = example.audio_paths
-        for i, rel in enumerate(paths):
-            name = "audio" if isinstance(example.audio, str) else f"audio[{i}]"
-            try:
-                norm = index.resolve(rel)
-            except AudioError as exc:
-                out.append(make(exc.code, examples_path, str(exc), field=name, line=lineno))
-                continue
-            if not norm.lower().endswith(AUDIO_SUFFIXES):
-                out.append(make("T304", examples_path, f"{rel!r} is not a .wav or .flac file", field=name, line=lineno))
-                continue
-            refs[norm].append(_AudioRef(lineno, example.split))
-    return refs
-
-
-def _where(refs: list[_AudioRef]) -> str:
-    return f"(used on line {refs[0].line} of examples.jsonl)"
-
-
-def _check_headers(root: Path, index: FolderIndex, refs: dict[str, list[_AudioRef]], out: list[Finding]) -> list[str]:
-    """Header-level checks; returns the files whose header was readable."""
-    readable = []
-    for rel, uses in refs.items():
-        path = root / rel
-        size = index.size(rel)
-        if size > MAX_FILE_BYTES:
-            out.append(make("T314", path, f"is {size / 1e6:.1f} MB {_where(uses)}"))
-            continue
-        try:
-            header = read_header(path)
-        except AudioError as exc:
-            out.append(make(exc.code, path, f"{exc} {_where(uses)}"))
-            continue
-        out += [make(code, path, f"{message} {_where(uses)}") for code, message in header_problems(header)]
-        readable.append(rel)
-    return readable
-
-
-def _check_decoded(
-    root: Path, rels: list[str], refs: dict[str, list[_AudioRef]], decoder: Decoder, out: list[Finding]
-) -> dict[str, str]:
-    """Decode every file; returns the PCM hash of each file that decoded cleanly."""
-    hashes = {}
-    for rel, result in zip(rels, decoder([str(root / rel) for rel in rels]), strict=True):
-        path, where = root / rel, _where(refs[rel])
-        if result.error and result.frames:
-            out.append(
-                make(
-                    "T317",
-                    path,
-                    f"decoding stopped at frame {result.frames} of {result.header_frames}: {result.error} {where}",
-                )
-            )
-            continue
-        if result.error:
-            out.append(make("T310", path, f"decoding failed: {result.error} {where}"))
-            continue
-        if result.frames != result.header_frames:
-            out.append(
-                make("T317", path, f"decoded {result.frames} frames, header says {result.header_frames} {where}")
-            )
-        if result.peak == 0.0:
-            out.append(make("T318", path, f"every sample is zero {where}"))
-        hashes[rel] = result.pcm_sha256
-    return hashes
-
-
-def _duplicate_findings(
-    root: Path, index: FolderIndex, refs: dict[str, list[_AudioRef]], pcm_hashes: dict[str, str] | None
-) -> list[Finding]:
-    """Same audio in train and test: the same path, or the same content under two paths.
-
-    Header mode hashes file bytes, and only for files whose size matches a file of
-    the other split; deep mode compares decoded samples, so re-encoded copies match too.
-    """
-    out = []
-    splits = {rel: {u.split for u in uses} for rel, uses in refs.items()}
-    for rel, in_splits in splits.items():
-        if {"train", "test"} <= in_splits:
-            out.append(make("T315", root / rel, f"is used by train and test examples {_where(refs[rel])}"))
-    train = [r for r, s in splits.items() if s == {"train"}]
-    test = [r for r, s in splits.items() if s == {"test"}]
-    if pcm_hashes is None:
-        train_sizes = {index.size(r) for r in train}
-        candidates = [r for r in train + test if index.size(r) in train_sizes]
-        digests = {r: _quick_digest(root / r) for r in candidates}
-    else:
-        digests = pcm_hashes
-    train_by_digest = {digests[r]: r for r in train if r in digests}
-    for rel in test:
-        twin = train_by_digest.get(digests.get(rel, ""))
-        if twin is not None and (pcm_hashes is not None or _same_bytes(root / rel, root / twin)):
-            out.append(make("T315", root / rel, f"has the same audio as train file {twin} {_where(refs[rel])}"))
-    return out
-
-
-def _quick_digest(path: Path) -> str:
-    """Size and CRC-32 of a file's bytes: a cheap first pass; equal digests are confirmed byte for byte."""
-    data = path.read_bytes()
-    return f"{len(data)}:{zlib.crc32(data):08x}"
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    return a.read_bytes() == b.read_bytes()
-
-
-def _unreferenced_findings(root: Path, index: FolderIndex, refs: set[str]) -> list[Finding]:
-    return [
-        make("T316", root / rel, "is not referenced by any example")
-        for rel in sorted(index.files | index.links)
-        if rel not in refs and (rel.lower().endswith(ANY_AUDIO_SUFFIXES) or rel.startswith("audio/"))
-    ]
 
 
 # ---------------------------------------------------------------- README.md

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from benchmark.task.audio import read_audio
+from benchmark.task.audio import FolderIndex, read_audio
 from benchmark.task.card import Example, Split, TaskCard
 from benchmark.task.checks import validate_task
 
@@ -80,9 +80,7 @@ class Task(BaseModel):
         for rel in self._hashed_files():
             # Plain string paths: this loop runs once per file of every task on every run and build.
             with open(os.path.join(root, rel), "rb") as f:
-                data = f.read()
-            h.update(_posix(rel).encode() + b"\0")
-            h.update(data)
+                _add_file(h, _posix(rel), f.read())
         return h.hexdigest()
 
     def _hashed_files(self) -> Iterator[str]:
@@ -95,6 +93,59 @@ class Task(BaseModel):
                 if rel not in seen:
                     seen.add(rel)
                     yield rel
+
+
+def _add_file(h: Any, name: str, data: bytes) -> None:
+    """One file's share of the content hash: its POSIX path, a NUL byte, its bytes."""
+    h.update(name.encode() + b"\0")
+    h.update(data)
+
+
+class _ReadAlong:
+    """The content hash built from the audio bytes the checks read, so a full load reads each file once.
+
+    The checks hand over each referenced file at its first use (``add``); the hash
+    covers task.json and examples.jsonl first, as :attr:`Task.content_hash` does.
+    It stands only if the files came in exactly the order and under exactly the
+    names that property would hash (every path already normalised, none missing).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.names: list[str] = []
+        self.broken = False
+        self._h: Any = None
+
+    def add(self, rel: str, data: bytes) -> None:
+        """Take the bytes of the next audio file."""
+        if self.broken:
+            return
+        if self._h is None:
+            self._h = self._start()
+            if self._h is None:
+                self.broken = True
+                return
+        self.names.append(rel)
+        _add_file(self._h, rel, data)
+
+    def _start(self) -> Any:
+        h = hashlib.sha256()
+        for name in ("task.json", "examples.jsonl"):
+            try:
+                with open(os.path.join(self.root, name), "rb") as f:
+                    # Streamed: the checks read these files within limits, but may not have passed them.
+                    h.update(name.encode() + b"\0")
+                    while block := f.read(1 << 20):
+                        h.update(block)
+            except OSError:
+                return None
+        return h
+
+    def digest(self, task: Task) -> str | None:
+        """The content hash of ``task`` if the files came in its order, else None (hash them again)."""
+        if self.broken or self._h is None or self.names != list(task._hashed_files())[2:]:
+            return None
+        return str(self._h.hexdigest())
 
 
 def _posix(rel: str) -> str:
@@ -114,13 +165,19 @@ class TaskLoadError(Exception):
         super().__init__(f"task folder {root} is not valid:\n{lines}")
 
 
-def load_task(path: str | Path) -> Task:
+def load_task(path: str | Path, folder: FolderIndex | None = None) -> Task:
     """Load a task folder after checking the whole contract (header-level audio checks).
 
     Raises:
         TaskLoadError: the folder breaks the contract; the error lists every finding.
     """
-    report = validate_task(Path(path))
+    root = Path(path)
+    read_along = _ReadAlong(root)
+    report = validate_task(root, sink=read_along.add, folder=folder)
     if report.errors or report.card is None:
-        raise TaskLoadError(Path(path), report.errors)
-    return Task(root=Path(path), card=report.card, examples=tuple(report.examples))
+        raise TaskLoadError(root, report.errors)
+    task = Task(root=root, card=report.card, examples=tuple(report.examples))
+    digest = read_along.digest(task)
+    if digest is not None:
+        task.__dict__["content_hash"] = digest  # primes the cached_property with the same bytes' hash
+    return task

@@ -27,7 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from benchmark import __version__
+from benchmark.task.audio import FolderIndex
 from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task, load_task
 
@@ -47,33 +50,19 @@ def code_stamp() -> str:
     return h.hexdigest()[:16]
 
 
-def folder_signature(root: Path) -> tuple[str, int] | None:
-    """Digest of every file's path, size, mtime, ctime and inode, and the newest timestamp; None with a symlink."""
-    entries = []
-    newest = 0
-    stack = [""]
-    while stack:
-        rel_dir = stack.pop()
-        with os.scandir(root / rel_dir if rel_dir else root) as it:
-            for entry in it:
-                rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                if entry.is_symlink():
-                    return None
-                if entry.is_dir():
-                    stack.append(rel)
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}")
-                newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-    entries.sort()
-    return hashlib.sha256("\n".join(entries).encode()).hexdigest(), newest
+_EXAMPLES = TypeAdapter(list[Example])
 
 
 def _quick_load(root: Path) -> Task:
-    """The task of a folder known to pass the checks: the card and examples parsed as the checks parse them."""
-    card = TaskCard.model_validate(json.loads((root / "task.json").read_bytes()))
+    """The task of a folder known to pass the checks: the card and examples parsed into the models the checks built.
+
+    The checks parsed each line on its own (to name a bad one); a folder that passed
+    them holds one JSON object per non-blank line, so the lines are read as one array.
+    """
+    card = TaskCard.model_validate_json((root / "task.json").read_bytes())
     with (root / "examples.jsonl").open("rb") as f:
-        examples = tuple(Example.model_validate(json.loads(line)) for line in f if line.strip())
+        lines = [line for line in f if line.strip()]
+    examples = tuple(_EXAMPLES.validate_json(b"[" + b",".join(lines) + b"]"))
     return Task(root=root, card=card, examples=examples)
 
 
@@ -109,7 +98,8 @@ class TaskIndex:
             return load_task(root)
         key = str(root.resolve())
         started = time.time_ns()
-        signed = folder_signature(root) if root.is_dir() else None
+        folder = FolderIndex.scan(root) if root.is_dir() else None
+        signed = folder.signature() if folder is not None else None
         entry = self.entries.get(key)
         if signed is not None and isinstance(entry, dict) and entry.get("signature") == signed[0]:
             try:
@@ -119,7 +109,7 @@ class TaskIndex:
             if task is not None and isinstance(entry.get("hash"), str):
                 task.__dict__["content_hash"] = entry["hash"]  # primes the cached_property
                 return task
-        task = load_task(root)
+        task = load_task(root, folder)  # the checks reuse this walk
         if signed is not None and signed[1] < started - self.settle_ns:
             self.entries[key] = {"signature": signed[0], "hash": task.content_hash}
             self.changed = True

@@ -182,7 +182,7 @@ def test_every_code_has_a_fixture() -> None:
 
 
 def test_file_over_size_cap(tmp_path, monkeypatch) -> None:
-    import benchmark.task.checks as v
+    import benchmark.task.audio_checks as v
 
     folder = make_task(tmp_path)
     monkeypatch.setattr(v, "MAX_FILE_BYTES", 100)
