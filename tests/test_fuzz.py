@@ -185,6 +185,27 @@ def test_loads_raises_only_its_own_errors(text: str | bytes) -> None:
         pass
 
 
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_JSON_TEXTS = _JSON_VALUES.map(json.dumps) | st.text(max_size=200)
+
+
+@given(_JSON_TEXTS | _JSON_TEXTS.map(lambda t: t.encode("utf-16")) | st.binary(max_size=200) | st.just("\ufeff{}"))
+def test_the_shared_decoder_parses_as_json_loads(text: str | bytes) -> None:
+    def outcome(parse) -> tuple[str, str]:
+        try:
+            return "value", repr(parse(text))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError and the limits
+            return type(exc).__name__, str(exc)
+
+    hooks = {"parse_int": safejson._bounded_int, "parse_float": safejson._finite_float}
+    expected = outcome(lambda t: json.loads(t, **hooks, parse_constant=safejson._no_constant))
+    assert outcome(safejson._decode) == expected
+
+
 @pytest.fixture(scope="module")
 def task_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_task(tmp_path_factory.mktemp("fuzz"), n_train=2, n_test=32)

@@ -85,6 +85,20 @@ def _plain(text: str) -> bool:
     return "\\u" not in text and text.count("[") + text.count("{") < MAX_DEPTH and _unicode_problem(text) is None
 
 
+_DECODER = json.JSONDecoder(parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+"""Built once: ``json.loads`` with hooks builds a decoder per call, which costs more than parsing a line."""
+
+
+def _decode(text: str | bytes) -> Any:
+    """``json.loads(text, ...)`` with the hooks above, through the shared decoder (it keeps no state between calls)."""
+    if isinstance(text, str):
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    else:
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    return _DECODER.decode(text)
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON within the limits above.
 
@@ -93,7 +107,7 @@ def loads(text: str | bytes) -> Any:
             its line and column stay available) or a broken limit.
     """
     try:
-        value = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+        value = _decode(text)
     except RecursionError:
         raise JsonLimitError(f"nested more than {MAX_DEPTH} levels deep") from None
     except json.JSONDecodeError:
