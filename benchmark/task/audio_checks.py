@@ -98,10 +98,12 @@ def _splits(refs: dict[str, list[_AudioRef]]) -> dict[str, set[str]]:
 
 
 def _twin_candidates(index: FolderIndex, refs: dict[str, list[_AudioRef]]) -> set[str]:
-    """Files of one split whose size equals a train-only file's: the ones the header-mode twin check digests."""
+    """Files of one split whose size equals a file's of the other split: only they can have a twin there."""
     splits = _splits(refs)
-    train_sizes = {index.size(r) for r, s in splits.items() if s == {"train"}}
-    return {r for r, s in splits.items() if s in ({"train"}, {"test"}) and index.size(r) in train_sizes}
+    train = {r for r, s in splits.items() if s == {"train"}}
+    test = {r for r, s in splits.items() if s == {"test"}}
+    shared = {index.size(r) for r in train} & {index.size(r) for r in test}
+    return {r for r in train | test if index.size(r) in shared}
 
 
 def _check_headers(

@@ -237,6 +237,19 @@ def test_reencoded_duplicate_is_found_only_by_deep(tmp_path) -> None:
     assert "T315" in {f.code for f in validate_task(folder, deep=True).findings}
 
 
+@pytest.mark.parametrize("flip", [None, 0, -1])
+def test_a_twin_is_byte_for_byte(tmp_path, flip: int | None) -> None:
+    """Same size as a train file is not enough: one changed byte (here, or the last) and it is no twin."""
+    folder = make_task(tmp_path)
+    data = bytearray((folder / "audio/0001.flac").read_bytes())  # 0001 is train, 0020 test
+    shutil.copy(folder / "audio/0001.flac", folder / "audio/0003.flac")  # two train files of the same size
+    if flip is not None:
+        data[flip] ^= 1
+    (folder / "audio/0020.flac").write_bytes(bytes(data))
+    hits = [f for f in validate_task(folder).findings if f.code == "T315"]
+    assert len(hits) == (1 if flip is None else 0)
+
+
 def test_same_path_in_both_splits(tmp_path) -> None:
     folder = make_task(tmp_path)
     _set_example(20, audio="audio/0001.flac")(folder)
