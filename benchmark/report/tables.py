@@ -19,7 +19,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -41,21 +41,12 @@ SPLITS = ("all", "seen", "unseen")
 
 
 @dataclass
-class Cell:
-    """One model on one task."""
+class Cell(CellStats):
+    """One model on one task: its numbers (``CellStats``, what the cell cache stores) and who and how."""
 
     model: str
     task: Task
-    value: float
-    ci: tuple[float, float]
-    n: int
-    na_rate: float
-    tiers: dict[str, int]
-    chance: float
-    normalised: float
-    normalised_reps: np.ndarray
     seen: bool
-    seconds: float
     protocol: str = "generate"
     """How the model answered classification tasks (``generate`` or ``rank``): part of its identity."""
 
@@ -129,21 +120,9 @@ class _Scored(NamedTuple):
 
 
 def _make_cell(sub: Submission, task: Task, stats: CellStats) -> Cell:
-    return Cell(
-        model=sub.card.name,
-        task=task,
-        value=stats.value,
-        ci=stats.ci,
-        n=stats.n,
-        na_rate=stats.na_rate,
-        tiers=stats.tiers,
-        chance=stats.chance,
-        normalised=stats.normalised,
-        normalised_reps=stats.normalised_reps,
-        seen=task.name in sub.card.trained_on,
-        seconds=stats.seconds,
-        protocol=sub.card.protocol,
-    )
+    numbers = {f.name: getattr(stats, f.name) for f in fields(CellStats)}
+    seen = task.name in sub.card.trained_on
+    return Cell(**numbers, model=sub.card.name, task=task, seen=seen, protocol=sub.card.protocol)
 
 
 def collect_cells(
