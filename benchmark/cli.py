@@ -134,6 +134,13 @@ def run(
         typer.Option(help="all or N: run each example under every (or N seeded) instruction, as <name>+instructions."),
     ] = None,
     wait: Wait = 0.0,
+    mix_tasks: Annotated[
+        bool,
+        typer.Option(
+            "--mix-tasks/--per-task",
+            help="Batches across tasks, by audio length, for models that mix tasks (audiollm, api, cascade).",
+        ),
+    ] = True,
 ) -> None:
     """Run a model on tasks, appending one record per example; re-run the same command to resume."""
     from benchmark.endpoint import EndpointError
@@ -162,6 +169,7 @@ def run(
         instructions=instructions,
         ray=RayOptions(ray or "", workers) if ray or workers else None,
         wait=wait,
+        mix_tasks=mix_tasks,
     )
     try:
         result = run_model(request, progress=_progress_bar)

@@ -4,6 +4,8 @@ The orchestration reads like the data flow::
 
     select_tasks -> load_task -> adapter.check -> plan (resume) -> adapter.load
     -> per task: adapter.fit -> batches: predict -> score -> append records
+       (or, for an adapter that mixes tasks: batches across tasks by audio length
+        -> predict_mixed -> score -> append each task's records in example order)
     -> summary recomputed from the records
 
 Everything that can fail because of user input (unknown task, invalid folder,
@@ -24,6 +26,7 @@ from benchmark.adapters.registry import SpecError, build_adapter
 from benchmark.batching import AUTO, predict_stream
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
 from benchmark.planning import RunError, TaskPlan, load_tasks, plan_task, prepare_submission
+from benchmark.pooling import SYNC_SECONDS, run_pooled
 from benchmark.scaleout.batch import Output, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
@@ -47,10 +50,6 @@ from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task
 from benchmark.task.index import index_path
-
-SYNC_SECONDS = 0.5
-"""Records reach the file every batch; fsync (power-cut safety) runs at most this often, and when the run ends."""
-
 
 # ---------------------------------------------------------------- running
 
@@ -134,6 +133,8 @@ class RunRequest:
     """Run on Ray workers (``--ray``) instead of in this process."""
     wait: float = 0.0
     """Seconds to wait for another run or score holding the submission's lock (0: fail at once)."""
+    mix_tasks: bool = True
+    """Form batches across tasks when the adapter can mix them (``Adapter.mixes_tasks``); False: per task."""
 
 
 @dataclass
@@ -228,25 +229,53 @@ def execute(
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc}") from exc
     try:
-        for plan in runnable:
-            if plan.pending:
-                append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
-            run_task(
-                adapter,
-                plan,
-                batch_size=request.batch_size,
-                resolvers=request.resolvers,
-                on_batch=on_batch,
-                variant=variant,
-            )
-            save_layer_weights(result.submission, plan.task, adapter)
-            result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
+        if request.mix_tasks and adapter.mixes_tasks and not adapter.needs_train:
+            _execute_pooled(adapter, request, result, runnable, on_batch, variant)
+        else:
+            _execute_each(adapter, request, result, runnable, on_batch, variant)
     except AdapterError as exc:
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
     except AudioError as exc:
         raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files; records so far are kept)") from exc
     finally:
         sync_pending()
+
+
+def _execute_each(
+    adapter: Adapter,
+    request: RunRequest,
+    result: RunResult,
+    plans: Sequence[TaskPlan],
+    on_batch: Callable[[int], None],
+    variant: Variant,
+) -> None:
+    """One task after another: fit, batches of its examples in file order, its layer weights and summary."""
+    for plan in plans:
+        if plan.pending:
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+        batch_size, resolvers = request.batch_size, request.resolvers
+        run_task(adapter, plan, batch_size=batch_size, resolvers=resolvers, on_batch=on_batch, variant=variant)
+        save_layer_weights(result.submission, plan.task, adapter)
+        result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
+
+
+def _execute_pooled(
+    adapter: Adapter,
+    request: RunRequest,
+    result: RunResult,
+    plans: Sequence[TaskPlan],
+    on_batch: Callable[[int], None],
+    variant: Variant,
+) -> None:
+    """Every task's pending examples at once, in batches across tasks; then each task's summary."""
+    for plan in plans:
+        if plan.pending:
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+    run_pooled(
+        adapter, plans, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch, variant=variant
+    )
+    for plan in plans:
+        result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
 
 
 def execute_distributed(
@@ -331,6 +360,7 @@ def evaluate(
     instructions: str | int | None = None,
     ray: str | None = None,
     workers: int | None = None,
+    mix_tasks: bool = True,
 ) -> list[TaskSummary]:
     """Run a model (a spec string such as ``"probe:fbank"``, or an ``Adapter`` object) and return task summaries.
 
@@ -339,7 +369,8 @@ def evaluate(
     ``out/<name>/runs/`` and a second call resumes where the first stopped. An adapter
     object is recorded in model.json as ``module:Class``. ``control`` (silence, shuffled) and
     ``instructions`` (all, N) run the variants of ``bench run --control/--instructions``;
-    ``ray`` (local, auto, ray://HOST:PORT) and ``workers`` run it on Ray like ``--ray``.
+    ``ray`` (local, auto, ray://HOST:PORT) and ``workers`` run it on Ray like ``--ray``;
+    ``mix_tasks=False`` keeps every batch within one task (see ``RunRequest.mix_tasks``).
 
     Raises:
         RunError: a bad selector, an invalid task folder, a bad option or an adapter failure.
@@ -360,6 +391,7 @@ def evaluate(
         control=control,
         instructions=instructions,
         ray=RayOptions(ray, workers) if ray else None,
+        mix_tasks=mix_tasks,
     )
     return run(request).summaries
 

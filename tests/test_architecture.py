@@ -26,6 +26,7 @@ LAYERS = {
     "scaleout": 4,
     "batching": 4,
     "planning": 5,
+    "pooling": 5,
     "runner": 6,
     "validate": 6,
     "commands": 7,

@@ -102,8 +102,15 @@ class ApiAdapter(Adapter):
             cache=store,
         )
 
+    mixes_tasks = True
+
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """One request per query, ``concurrency`` in flight."""
+        return self.predict_mixed([(card, q) for q in batch])
+
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
+        """One request per query whatever its task, ``concurrency`` in flight across all of them."""
+        batch = [q for _, q in items]
         try:
             replies = self.client.complete_many([audio_message(q, self.system) for q in batch])
         except EndpointError as exc:

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option, offline_hint
-from benchmark.adapters.ranking import best_label, check_rank_options, label_token_ids, protocol_name, rank_scores
+from benchmark.adapters.ranking import (
+    answer_mixed,
+    best_label,
+    check_rank_options,
+    label_token_ids,
+    protocol_name,
+    rank_scores,
+)
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.task.card import TaskCard
 
@@ -109,6 +116,7 @@ class AudioLLMAdapter(Adapter):
     """A transformers audio LLM with an audio processor and a chat template."""
 
     libraries = ("transformers", "accelerate", "vllm")
+    mixes_tasks = True
 
     def __init__(
         self,
@@ -272,12 +280,24 @@ class AudioLLMAdapter(Adapter):
 
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Greedy replies for a batch, or ranked labels with ``answer=rank`` on classification tasks."""
+        return self.predict_mixed([(card, q) for q in batch])
+
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
+        """Replies to queries of any tasks: one generate call for all of them (ranked queries per task)."""
         if self.processor is None or (self.model is None and self.vllm is None):
             self.load()
+        queries = [q for _, q in items]
+        return answer_mixed(
+            [card for card, _ in items],
+            self.answer,
+            lambda labels, positions: self.rank(labels, [queries[i] for i in positions]),
+            lambda positions: self.generate([queries[i] for i in positions]),
+        )
+
+    def generate(self, batch: Sequence[Query]) -> list[str]:
+        """Greedy replies for a batch of queries, whatever their tasks (one padded ``generate`` call)."""
         if self.vllm is not None:
             return self._predict_vllm(self.prompts(batch), batch)
-        if self.answer == "rank" and card.task_type == "classification" and card.labels:
-            return self.rank(card.labels, batch)
         import torch
 
         inputs = self.encode(self.conversations(batch))

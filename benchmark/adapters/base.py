@@ -89,10 +89,14 @@ class Adapter:
     in ``load``, which the runner calls only after every compatibility check passed; the runner calls ``fit``
     with each task's train split before predicting on it. ``needs_audio = False`` lets
     the runner skip decoding for models that never listen (the baselines).
+    ``mixes_tasks = True`` says one batch may hold examples of several tasks: the
+    runner then forms batches across tasks from length-sorted examples and calls
+    ``predict_mixed`` (an adapter that trains per task never mixes).
     """
 
     needs_train: ClassVar[bool] = False
     needs_audio: ClassVar[bool] = True
+    mixes_tasks: ClassVar[bool] = False
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 
@@ -111,6 +115,24 @@ class Adapter:
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Answer a batch of queries of the task ``card`` describes, with one raw text output each."""
         raise NotImplementedError
+
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
+        """Answer queries of possibly several tasks, in order; by default one ``predict`` call per task.
+
+        Adapters with ``mixes_tasks = True`` override this so that one forward pass holds them all.
+
+        Raises:
+            AdapterError: ``predict`` did not return one string per query.
+        """
+        groups: dict[str, tuple[TaskCard, list[int]]] = {}
+        for i, (card, _) in enumerate(items):
+            groups.setdefault(card.key, (card, []))[1].append(i)
+        out = [""] * len(items)
+        for card, positions in groups.values():
+            answers = checked_outputs(self.predict(card, [items[i][1] for i in positions]), len(positions), card.key)
+            for i, answer in zip(positions, answers, strict=True):
+                out[i] = answer
+        return out
 
     def layer_weights(self, card: TaskCard) -> list[float] | None:
         """Learned layer weights to save with the run (SSL probes); None for other adapters."""

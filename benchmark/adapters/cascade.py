@@ -35,7 +35,7 @@ import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
 from benchmark.adapters.chat_lm import TransformersLLM
-from benchmark.adapters.ranking import check_rank_options, protocol_name
+from benchmark.adapters.ranking import answer_mixed, check_rank_options, protocol_name
 from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
 from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
 from benchmark.task.card import TaskCard
@@ -256,6 +256,7 @@ class CascadeAdapter(Adapter):
     """ASR then a text LLM."""
 
     libraries = ("faster-whisper", "ctranslate2", "transformers", "gguf", "pocketsphinx")
+    mixes_tasks = True
 
     def __init__(
         self,
@@ -331,19 +332,30 @@ class CascadeAdapter(Adapter):
 
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Transcribe every clip of the batch, then ask the LLM once per example (batched)."""
+        return self.predict_mixed([(card, q) for q in batch])
+
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
+        """One ASR pass over every clip of every task's queries, then one batched LLM call (ranking per task)."""
         if self.asr is None or self.llm is None:
             self.load()
         assert self.asr is not None and self.llm is not None  # load() sets both or raises
-        clips = [clip for q in batch for clip in q.audio]
-        texts = iter(self.asr.transcribe(clips))
+        batch = [q for _, q in items]
+        texts = iter(self.asr.transcribe([clip for q in batch for clip in q.audio]))
         transcripts = [[next(texts) for _ in q.audio] for q in batch]
         self.last_transcripts = transcripts
         chats = [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
-        if self.answer == "rank" and card.task_type == "classification" and card.labels:
+
+        def rank(labels: Sequence[str], positions: list[int]) -> list[str]:
             assert isinstance(self.llm, TransformersLLM)  # the constructor refuses rank with an endpoint LLM
-            blank = [format_conversation([""] * len(q.audio), q.instruction) for q in batch]
-            return self.llm.rank(chats, card.labels, blank if self.calibration == "content-free" else None)
-        return [first_line(r) for r in self.llm.generate(chats)]
+            blank = [format_conversation([""] * len(batch[i].audio), batch[i].instruction) for i in positions]
+            baselines = blank if self.calibration == "content-free" else None
+            return self.llm.rank([chats[i] for i in positions], labels, baselines)
+
+        def generate(positions: list[int]) -> list[str]:
+            assert self.llm is not None
+            return [first_line(r) for r in self.llm.generate([chats[i] for i in positions])]
+
+        return answer_mixed([card for card, _ in items], self.answer, rank, generate)
 
     def info(self) -> dict[str, object]:
         """What the cascade is made of."""

@@ -21,8 +21,10 @@ calibration", Zhao et al. 2021; Holtzman et al. 2021). That is protocol
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from benchmark.task.card import TaskCard
 
 PROTOCOLS = ("generate", "rank")
 """Values of ``--model-arg answer=``."""
@@ -59,6 +61,35 @@ class RankedAnswer(str):
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle (e.g. across processes) with the scores."""
         return (RankedAnswer, (str(self), self.label_scores))
+
+
+def answer_mixed(
+    cards: Sequence[TaskCard],
+    answer: str,
+    rank: Callable[[Sequence[str], list[int]], list[str]],
+    generate: Callable[[list[int]], list[str]],
+) -> list[str]:
+    """Answers to a batch whose queries may belong to several tasks (``cards[i]`` is query i's task).
+
+    With ``answer=rank``, each task's classification queries are ranked over its labels
+    (``rank(labels, positions)``); every other query is generated, all in one call
+    (``generate(positions)``).
+    """
+    out = [""] * len(cards)
+    free: list[int] = []
+    ranked: dict[str, tuple[list[str], list[int]]] = {}
+    for i, card in enumerate(cards):
+        if answer == "rank" and card.task_type == "classification" and card.labels:
+            ranked.setdefault(card.key, (card.labels, []))[1].append(i)
+        else:
+            free.append(i)
+    for labels, positions in ranked.values():
+        for i, reply in zip(positions, rank(labels, positions), strict=True):
+            out[i] = reply
+    if free:
+        for i, reply in zip(free, generate(free), strict=True):
+            out[i] = reply
+    return out
 
 
 def best_label(labels: Sequence[str], scores: Sequence[float]) -> RankedAnswer:

@@ -157,3 +157,29 @@ def test_api_option_errors(tmp_path: Path, args, message) -> None:
                    "--out", str(tmp_path), "--limit", "1", "--no-semantic")
     assert result.exit_code == 2 and message in result.output, result.output
     assert "sk-live-abc" not in result.output and not (tmp_path / "api-m").exists()
+
+
+def duration(part: dict) -> float:
+    """Seconds of a base64 WAV ``input_audio`` part."""
+    with wave.open(io.BytesIO(base64.b64decode(part["input_audio"]["data"]))) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def answers_both_tasks(content: list[dict]) -> str:
+    """Which clip is higher (IntervalDirection) or lasts longer (DurationComparison), from the audio."""
+    clips = [p for p in content if p["type"] == "input_audio"]
+    measure = duration if "longer" in content[-1]["text"] else pitch
+    return "first" if measure(clips[0]) > measure(clips[1]) else "second"
+
+
+@pytest.mark.parametrize("mode", ["--mix-tasks", "--per-task"])
+def test_batches_across_tasks_send_each_example_its_own_audio(tmp_path: Path, mode: str) -> None:
+    with ChatServer(answers_both_tasks) as server:
+        result = bench("run", "--model", "api:served-audio-model", "--model-arg", f"base_url={server.url}",
+                       "--model-arg", "cache=off", "--tasks", "IntervalDirection,DurationComparison", "--limit", "6",
+                       "--batch-size", "4", mode, "--tasks-root", str(TASKS), "--out", str(tmp_path), "--no-semantic")
+    assert result.exit_code == 0, result.output
+    for task in ("IntervalDirection", "DurationComparison"):
+        records = read_records(tmp_path / f"api-served-audio-model/runs/{task}@1.0.0.jsonl")
+        assert len(records) == 6 and all(r.score == 1.0 for r in records), [(r.output, r.reference) for r in records]
+    assert len(server.calls) == 12

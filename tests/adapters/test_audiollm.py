@@ -16,6 +16,7 @@ from benchmark.adapters import Query
 from benchmark.adapters.audiollm import AudioLLMAdapter, conversation
 from benchmark.adapters.ranking import label_token_ids, rank_scores
 from benchmark.cli import app
+from benchmark.runner import evaluate
 from benchmark.submission.records import read_records
 from benchmark.task.folder import load_task
 
@@ -274,3 +275,34 @@ def test_audiollm_errors_are_clear(tmp_path: Path, model, args, message, monkeyp
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = bench_run(model, tmp_path, "SpokenDigits", *args, limit=1)
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+class Counted(AudioLLMAdapter):
+    """The real adapter, remembering which tasks each batch across tasks held."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[list[str]] = []
+
+    def predict_mixed(self, items):
+        self.batches.append([card.name for card, _ in items])
+        return super().predict_mixed(items)
+
+
+MIXED = ["SpeakerGender", "KeywordSpotting", "SentenceTranscription"]
+
+
+@pytest.mark.parametrize("answer", ["generate", "rank"])
+def test_batches_across_tasks_give_the_records_of_per_task_batches(tmp_path: Path, tiny, answer: str) -> None:
+    # One generate call holds several tasks' examples (ranked classification examples are ranked per task).
+    model = Counted(str(tiny["qwen2_audio"]), device="cpu", max_new_tokens=3, answer=answer)
+    evaluate(model, tasks=MIXED, tasks_root=TASKS, out=tmp_path, name="mixed", limit=5, batch_size=4)
+    assert any(len(set(batch)) > 1 for batch in model.batches) and len(model.batches) == 4, model.batches
+    alone = bench_run(tiny["qwen2_audio"], tmp_path, ",".join(MIXED), "--per-task", "--model-arg", f"answer={answer}",
+                      limit=5)
+    assert alone.exit_code == 0, alone.output
+    for task in MIXED:
+        mixed = [r.model_dump(exclude={"seconds"}) for r in read_records(tmp_path / f"mixed/runs/{task}@1.0.0.jsonl")]
+        assert mixed == [r.model_dump(exclude={"seconds"}) for r in records(tmp_path, task)] and len(mixed) == 5
+        assert all((r["label_scores"] is not None) == (answer == "rank" and task != "SentenceTranscription")
+                   for r in mixed)

@@ -12,8 +12,9 @@ import torch
 from helpers import ChatServer
 from typer.testing import CliRunner
 
-from benchmark.adapters.cascade import first_line, format_conversation, parse_cascade
+from benchmark.adapters.cascade import CascadeAdapter, first_line, format_conversation, parse_cascade
 from benchmark.cli import app
+from benchmark.runner import evaluate
 from benchmark.submission.records import read_records
 
 runner = CliRunner()
@@ -270,3 +271,40 @@ def test_transcripts_are_cached_per_clip_content(tmp_path: Path) -> None:
     assert CachedASR(asr, tmp_path).known["new"] == "entry"  # the cut-short line did not swallow it
     asr.identity += " other options"
     assert CachedASR(asr, tmp_path).transcribe([a]) == [first[0]] and asr.calls == [2, 1]
+
+
+class CountedCascade(CascadeAdapter):
+    """The real cascade, remembering which tasks each batch across tasks held."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[list[str]] = []
+
+    def predict_mixed(self, items):
+        self.batches.append([card.name for card, _ in items])
+        return super().predict_mixed(items)
+
+
+MIXED = ["SpeakerGender", "KeywordSpotting", "SentenceTranscription"]
+
+
+@pytest.mark.parametrize("answer", ["generate", "rank"])
+def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
+    tmp_path: Path, tiny_whisper_asr: Path, tiny_chat_lm: Path, answer: str
+) -> None:
+    # One ASR pass and one LLM call per batch across tasks; the records are those of per-task batches.
+    parts = f"whisper:{tiny_whisper_asr}+hf:{tiny_chat_lm}"
+    model = CountedCascade(parts, device="cpu", max_new_tokens=4, answer=answer, transcripts="off")
+    evaluate(model, tasks=MIXED, tasks_root=TASKS, out=tmp_path, name="mixed", limit=5, batch_size=4)
+    assert any(len(set(batch)) > 1 for batch in model.batches) and len(model.batches) == 4, model.batches
+    alone = bench("run", "--model", f"cascade:{parts}", "--name", "alone", "--tasks", ",".join(MIXED), "--limit", "5",
+                  "--batch-size", "2", "--per-task", "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device",
+                  "cpu", "--model-arg", "max_new_tokens=4", "--model-arg", f"answer={answer}", "--model-arg",
+                  "transcripts=off")
+    assert alone.exit_code == 0, alone.output
+    for task in MIXED:
+        runs = [read_records(tmp_path / f"{name}/runs/{task}@1.0.0.jsonl") for name in ("mixed", "alone")]
+        mixed, per_task = ([r.model_dump(exclude={"seconds"}) for r in rs] for rs in runs)
+        assert mixed == per_task and len(mixed) == 5
+        assert all((r["label_scores"] is not None) == (answer == "rank" and task != "SentenceTranscription")
+                   for r in mixed)
