@@ -6,8 +6,9 @@
 
 ``predict_pooled`` feeds an adapter that mixes tasks (``Adapter.mixes_tasks``)::
 
-    pending examples of every task, interleaved -> windows of WINDOW, each sorted by audio length
-    (read from the file headers) -> decode ahead -> batches of `size` -> adapter.predict_mixed
+    pending examples of every task, interleaved -> windows of WINDOW, each sorted by input length
+    (``Adapter.input_length`` of the instruction and the audio's seconds, read from the file headers)
+    -> decode ahead -> batches of `size` -> adapter.predict_mixed
 
 - ``predict_stream`` keeps the file order; ``predict_pooled`` does not, and the
   runner puts each task's answers back in example order before writing them, so
@@ -19,7 +20,7 @@
 - ``batch_size="auto"`` starts at 1 and doubles after each batch that fits, up to
   ``AUTO_LIMIT``; a batch that runs out of memory is retried at half the size (the
   decoded clips are kept), so the run settles on the largest batch that fits.
-- Sorting by length puts clips of similar length together, so a batch pads little;
+- Sorting by length puts inputs of similar length together, so a batch pads little;
   interleaving the tasks lets one batch hold several tasks' examples, and a small
   task fills another's last batch instead of running a part-empty one.
 """
@@ -177,7 +178,7 @@ def predict_pooled(
     load_audio: AudioLoader = Task.load_audio,
     window: int = WINDOW,
 ) -> Iterator[Batch]:
-    """Run ``adapter`` over examples of several tasks in batches across tasks, by audio length (not in order).
+    """Run ``adapter`` over examples of several tasks in batches across tasks, by input length (not in order).
 
     ``items`` are the pending examples of each task in file order, tasks one after another.
 
@@ -190,8 +191,12 @@ def predict_pooled(
         outputs = adapter.predict_mixed([(t.card, q) for t, _, q in fed])
         return checked_outputs(outputs, len(fed), ", ".join(dict.fromkeys(t.key for t, _, _ in fed)))
 
-    order = length_sorted(interleaved(items), window) if adapter.needs_audio else interleaved(items)
-    yield from _batches(adapter, order, batch_size, load_audio, predict)
+    order = interleaved(items)
+    lengths = [  # read here, in this thread, before any batch: headers only, nothing is decoded
+        adapter.input_length(task.instruction_for(e), audio_seconds(task, e) if adapter.needs_audio else 0.0)
+        for task, e in order
+    ]
+    yield from _batches(adapter, length_sorted(order, lengths, window), batch_size, load_audio, predict)
 
 
 def interleaved(items: Sequence[Item]) -> list[Item]:
@@ -207,11 +212,13 @@ def interleaved(items: Sequence[Item]) -> list[Item]:
     return [item for *_, item in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
-def length_sorted(items: Sequence[Item], window: int) -> Iterator[Item]:
-    """Each window of ``window`` items, longest audio first (lengths from the file headers, read lazily)."""
+def length_sorted(items: Sequence[Item], lengths: Sequence[float], window: int) -> list[Item]:
+    """Each window of ``window`` items, longest input first."""
+    out: list[Item] = []
     for start in range(0, len(items), window):
-        part = items[start : start + window]
-        yield from sorted(part, key=lambda item: -audio_seconds(*item))
+        part = range(start, min(start + window, len(items)))
+        out += [items[i] for i in sorted(part, key=lambda i: -lengths[i])]
+    return out
 
 
 def audio_seconds(task: Task, example: Example) -> float:

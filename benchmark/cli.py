@@ -138,7 +138,7 @@ def run(
         bool,
         typer.Option(
             "--mix-tasks/--per-task",
-            help="Batches across tasks, by audio length, for models that mix tasks (audiollm, api, cascade).",
+            help="Batches across tasks, by input length, for models that mix tasks (audiollm, api, cascade).",
         ),
     ] = True,
 ) -> None:

@@ -2,7 +2,7 @@
 
 For an adapter that mixes tasks (``Adapter.mixes_tasks``) in a local run::
 
-    pending examples of every task -> predict_pooled (by audio length, across tasks)
+    pending examples of every task -> predict_pooled (by input length, across tasks)
     -> answers held per task -> the next examples in order, scored and appended as soon as they are all answered
 
 Each run file still grows in example order, so it equals the file a per-task run or

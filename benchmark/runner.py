@@ -4,7 +4,7 @@ The orchestration reads like the data flow::
 
     select_tasks -> load_task -> adapter.check -> plan (resume) -> adapter.load
     -> per task: adapter.fit -> batches: predict -> score -> append records
-       (or, for an adapter that mixes tasks: batches across tasks by audio length
+       (or, for an adapter that mixes tasks: batches across tasks by input length
         -> predict_mixed -> score -> append each task's records in example order)
     -> summary recomputed from the records
 

@@ -9,6 +9,16 @@ bare loop's (target <= 1.05) and examples/s at each batch size::
 
     python benchmarks/audiollm_throughput.py                  # batch sizes 1, 8, 32
     python benchmarks/audiollm_throughput.py --hidden 256 --layers 4
+
+``--mixing`` compares, through ``evaluate``, batches within each task
+(``mix_tasks=False``: each task in file order, its last batch part-empty) with
+batches across tasks (the default for audio LLMs: the pending examples of every task
+interleaved and sorted by audio length), over several small tasks; the records
+of the two must be the same apart from timing, which is checked. Printed: wall and
+CPU seconds of each (best of N), predict calls, and the per-task wall time over the
+cross-task one::
+
+    python benchmarks/audiollm_throughput.py --mixing --batch-sizes 8 32 --limit 20
 """
 
 from __future__ import annotations
@@ -33,6 +43,11 @@ from benchmark.runner import evaluate  # noqa: E402
 from benchmark.task.folder import load_task  # noqa: E402
 
 TASKS = ["SpeakerGender", "KeywordSpotting", "SpokenDigits"]
+SMALL_TASKS = [
+    "SpeakerGender", "KeywordSpotting", "SpokenDigits", "PitchLevel",
+    "SentimentClassification", "IntentClassification", "LanguageIdentification", "SpeakingRate",
+]  # fmt: skip
+"""Single-clip tasks whose clips last 0.3 s to 3.3 s (the shorter tasks' clips are 3 to 5 times shorter)."""
 NEW_TOKENS = 8
 
 
@@ -100,6 +115,58 @@ def timed(fn, *args) -> tuple[float, int]:
     return time.perf_counter() - start, n
 
 
+class Counted:
+    """Counts the adapter's predict calls (a class is made per run so ``evaluate`` records a plain spec)."""
+
+    calls = 0
+
+
+def mixed_run(model_dir: Path, batch_size: int, mix: bool, out: Path, limit: int) -> tuple[float, float, int, Path]:
+    """SMALL_TASKS through ``evaluate`` with or without batches across tasks: wall s, CPU s, predict calls, folder."""
+    from benchmark.adapters.audiollm import AudioLLMAdapter
+
+    class Counting(AudioLLMAdapter):
+        def predict_mixed(self, items):
+            Counted.calls += 1
+            return super().predict_mixed(items)
+
+    Counted.calls = 0
+    name = f"{'mixed' if mix else 'per-task'}-b{batch_size}-{time.monotonic_ns()}"
+    adapter = Counting(str(model_dir), device="cpu", max_new_tokens=NEW_TOKENS)
+    wall, cpu = time.perf_counter(), time.process_time()
+    evaluate(adapter, tasks=SMALL_TASKS, out=out, tasks_root=ROOT / "tasks", name=name, limit=limit,
+             batch_size=batch_size, mix_tasks=mix)
+    return time.perf_counter() - wall, time.process_time() - cpu, Counted.calls, out / name
+
+
+def same_records(a: Path, b: Path) -> bool:
+    """Whether two submissions hold the same records apart from timing."""
+    from benchmark.submission.records import read_records
+
+    files = sorted(p.name for p in (a / "runs").glob("*.jsonl"))
+    return files == sorted(p.name for p in (b / "runs").glob("*.jsonl")) and all(
+        [r.model_dump(exclude={"seconds"}) for r in read_records(a / "runs" / f)]
+        == [r.model_dump(exclude={"seconds"}) for r in read_records(b / "runs" / f)]
+        for f in files
+    )
+
+
+def compare_mixing(model_dir: Path, sizes: list[int], repeats: int, limit: int, out: Path) -> None:
+    """Print per-task against cross-task batches at each batch size (best of ``repeats``, alternating)."""
+    print(f"{len(SMALL_TASKS)} tasks x {limit} test examples, {NEW_TOKENS} new tokens, CPU, best of {repeats}")
+    print(f"{'batch':>5} {'calls per-task/cross':>20} {'per-task s':>10} {'cpu s':>6} {'cross s':>8} {'cpu s':>6} "
+          f"{'per-task/cross':>14} {'same records':>12}")
+    for size in sizes:
+        runs: dict[bool, list[tuple[float, float, int, Path]]] = {False: [], True: []}
+        for _ in range(repeats):
+            for mix in (False, True):
+                runs[mix].append(mixed_run(model_dir, size, mix, out, limit))
+        alone, mixed = (min(runs[m], key=lambda r: r[0]) for m in (False, True))
+        same = same_records(alone[3], mixed[3])
+        print(f"{size:>5} {f'{alone[2]}/{mixed[2]}':>20} {alone[0]:>10.2f} {alone[1]:>6.1f} {mixed[0]:>8.2f} "
+              f"{mixed[1]:>6.1f} {alone[0] / mixed[0]:>14.3f} {str(same):>12}", flush=True)
+
+
 def main() -> None:
     """Print the ratio and the throughput per batch size."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,10 +174,16 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mixing", action="store_true", help="per-task against cross-task batches")
+    parser.add_argument("--limit", type=int, default=20, help="test examples per task with --mixing")
     args = parser.parse_args()
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = tiny_model(Path(tmp) / "model", args.hidden, args.layers)
+        if args.mixing:
+            print(f"tiny Qwen2-Audio hidden={args.hidden} layers={args.layers}")
+            compare_mixing(model_dir, args.batch_sizes, args.repeats, args.limit, Path(tmp) / "subs")
+            return
         print(f"tiny Qwen2-Audio hidden={args.hidden} layers={args.layers}, tasks {', '.join(TASKS)}, "
               f"{NEW_TOKENS} new tokens, CPU, best of {args.repeats}")
         print(f"{'batch':>5} {'examples':>8} {'bare s':>8} {'harness s':>9} {'ratio':>6} {'bare ex/s':>9} "

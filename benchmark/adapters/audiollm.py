@@ -152,6 +152,8 @@ class AudioLLMAdapter(Adapter):
         self.system, self.answer, self.multi_audio = system or None, answer, multi_audio
         self.calibration = rank_calibration
         self._baseline_cache: dict[str, list[float]] = {}
+        self._audio_rate: float | None = None
+        self._text_tokens: dict[str, int] = {}
         self.processor: Any = None
         self.model: Any = None
         self.vllm: Any = None
@@ -277,6 +279,26 @@ class AudioLLMAdapter(Adapter):
             for k, v in inputs.items()
             if hasattr(v, "to")
         }
+
+    def input_length(self, instruction: str, seconds: float) -> float:
+        """Prompt tokens: the instruction's, and the audio's at the processor's rate (measured once)."""
+        if self.processor is None:
+            return seconds
+        if self._audio_rate is None:
+            self._audio_rate = self.audio_tokens_per_second()
+        if instruction not in self._text_tokens:
+            ids = self.processor.tokenizer(instruction, add_special_tokens=False)["input_ids"]
+            self._text_tokens[instruction] = len(ids)
+        return self._audio_rate * seconds + self._text_tokens[instruction]
+
+    def audio_tokens_per_second(self) -> float:
+        """Prompt tokens per second of audio (0 for a model that gives every clip the same number)."""
+        sizes = []
+        for seconds in (1, 3):
+            chat = conversation("?", [np.zeros(SR * seconds, dtype=np.float32)], self.system)
+            ids = self.processor.apply_chat_template(chat, add_generation_prompt=True, tokenize=True, return_dict=True)
+            sizes.append(len(ids["input_ids"][0]))
+        return (sizes[1] - sizes[0]) / 2
 
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         """Greedy replies for a batch, or ranked labels with ``answer=rank`` on classification tasks."""

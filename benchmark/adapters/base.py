@@ -134,6 +134,15 @@ class Adapter:
                 out[i] = answer
         return out
 
+    def input_length(self, instruction: str, seconds: float) -> float:
+        """The size of an example's model input, to sort batches across tasks so that they pad little.
+
+        ``seconds`` is the length of the example's clips. The default is that length;
+        an adapter that knows its input (e.g. tokens per second of audio and the
+        instruction's tokens) does better.
+        """
+        return seconds
+
     def layer_weights(self, card: TaskCard) -> list[float] | None:
         """Learned layer weights to save with the run (SSL probes); None for other adapters."""
         return None

@@ -306,3 +306,19 @@ def test_batches_across_tasks_give_the_records_of_per_task_batches(tmp_path: Pat
         assert mixed == [r.model_dump(exclude={"seconds"}) for r in records(tmp_path, task)] and len(mixed) == 5
         assert all((r["label_scores"] is not None) == (answer == "rank" and task != "SentenceTranscription")
                    for r in mixed)
+
+
+def test_input_length_orders_examples_as_their_prompt_tokens(tiny) -> None:
+    # Batches across tasks are sorted by this length: it must follow the prompt's real token count.
+    adapter = AudioLLMAdapter(str(tiny["qwen2_audio"]), device="cpu")
+    adapter.load()
+    cases = [("Say?", 0.5), ("A much longer instruction than the other ones here?", 0.5), ("Say?", 2.0), ("Hm?", 1.3)]
+    tokens = []
+    for instruction, seconds in cases:
+        query = Query("1", instruction, (np.zeros(int(16_000 * seconds), dtype=np.float32),))
+        tokens.append(adapter.encode(adapter.conversations([query]))["input_ids"].shape[1])
+    lengths = [adapter.input_length(instruction, seconds) for instruction, seconds in cases]
+    assert adapter.audio_tokens_per_second() == 25  # Qwen2-Audio: one token per 40 ms
+    offsets = [t - n for t, n in zip(tokens, lengths, strict=True)]  # the template's tokens, and frame rounding
+    assert max(offsets) - min(offsets) <= 1
+    assert sorted(range(4), key=lengths.__getitem__) == sorted(range(4), key=tokens.__getitem__) == [0, 3, 2, 1]
