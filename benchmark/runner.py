@@ -267,7 +267,7 @@ def _execute_pooled(
     on_batch: Callable[[int], None],
     variant: Variant,
 ) -> None:
-    """Every task's pending examples at once, in batches across tasks; then each task's summary."""
+    """Every task's pending examples at once, in batches across tasks; then each task's layer weights and summary."""
     for plan in plans:
         if plan.pending:
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
@@ -275,6 +275,7 @@ def _execute_pooled(
         adapter, plans, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch, variant=variant
     )
     for plan in plans:
+        save_layer_weights(result.submission, plan.task, adapter)
         result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
 
 
