@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="main-job-"))
     subs, tables, site = work / "submissions", work / "tables", work / "site"
-    env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = {**os.environ, "BENCH_CACHE_DIR": str(work / "cache"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     tasks = ["--tasks-root", str(args.tasks_root)]
     commands = [
         ["bench", "run", "--model", "majority", *tasks, "--out", str(subs)],
