@@ -105,9 +105,9 @@ class FasterWhisperASR:
         cuda = device.startswith("cuda")
         compute = "float16" if cuda else "int8"
         # CTranslate2 defaults to 4 threads; more threads than cores slow the encoder down (1.6x on 2 cores).
-        threads = 0 if cuda else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
         self.model = faster_whisper.WhisperModel(
-            model_dir, device="cuda" if cuda else "cpu", compute_type=compute, cpu_threads=threads or 0
+            model_dir, device="cuda" if cuda else "cpu", compute_type=compute, cpu_threads=0 if cuda else cores
         )
         self.pipeline = faster_whisper.BatchedInferencePipeline(model=self.model)
         self.beam_size, self.language, self.batch_size = beam_size, language, batch_size

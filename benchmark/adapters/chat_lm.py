@@ -55,6 +55,7 @@ class TransformersLLM:
         self.max_new_tokens, self.torch = max_new_tokens, torch
         self._baseline_cache: dict[str, list[float]] = {}
         self._prefix: tuple[tuple[int, ...], Any] | None = None
+        self._cache_repeats = True
 
     def encode(self, conversations: Sequence[list[dict[str, str]]]) -> list[list[int]]:
         """The token ids of each conversation's prompt, the reply to come next."""
@@ -64,11 +65,11 @@ class TransformersLLM:
         return [list(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
 
     def prefix_cache(self, ids: Sequence[int], rows: int = 1) -> Any:
-        """A fresh key/value cache of ``ids`` for ``rows`` rows (``None`` for no ids).
+        """A fresh key/value cache of ``ids`` for ``rows`` rows (``None`` for no ids, or a cache that cannot repeat).
 
         The last prefix's cache is kept, so the batches of a task share one forward pass.
         """
-        if not ids:
+        if not ids or not self._cache_repeats:
             return None
         key = tuple(ids)
         if self._prefix is None or self._prefix[0] != key:
@@ -76,6 +77,7 @@ class TransformersLLM:
             with self.torch.inference_mode():
                 cache = self.model(input_ids=tokens, use_cache=True).past_key_values
             if not hasattr(cache, "batch_repeat_interleave"):
+                self._cache_repeats = False  # the model's cache type never will: stop paying for the prefix
                 return None
             self._prefix = (key, cache)
         cache = copy.deepcopy(self._prefix[1])
