@@ -2,22 +2,36 @@
 
 Every prompt of a task opens the same way: the chat template's header and the
 cascade's system prompt, about 40 of its 100 tokens. That shared token prefix goes
-through the model once; its key/value cache is then reused by every prompt, in
-generation and in label ranking, so an example pays only for its own tokens.
-Prompts are tokenized whole and split on token boundaries, and each row keeps its
-true positions (the padding sits between the prefix and the row's own tokens, and
-is masked), so the model computes what it would without the cache.
+through the model once; its key/value cache is then repeated for every row of a
+batch, in generation and in label ranking, so an example pays only for its own
+tokens. Prompts are tokenized whole and split on token boundaries; each row keeps
+its true positions (the padding sits between the prefix and the row's own tokens,
+is masked, and positions count only real tokens), so the model computes what it
+would for the prompt alone.
+
+Generation is plain greedy decoding (the argmax token at each step; a model's
+``generation_config`` sampling or penalty settings are not applied), written out
+rather than left to ``model.generate`` so that a row leaves the batch as soon as
+its first line is complete: the cascade keeps only that line, and one long reply
+no longer holds every other row of its batch in the model until it ends.
+
+Label ranking scores many prompts per forward pass: the prompts once (only the
+last position's logits), then every label's remaining tokens over the prompts'
+repeated cache.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 from benchmark.adapters.base import AdapterError, offline_hint
 from benchmark.adapters.ranking import best_label, label_token_ids, rank_scores
-from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+
+RANK_ROWS = 128
+"""Most (prompt, label) rows per ranking pass: a chunk of ``RANK_ROWS // len(labels)`` prompts at a time."""
 
 
 def shared_prefix(rows: Sequence[Sequence[int]]) -> int:
@@ -38,6 +52,8 @@ class TransformersLLM:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+
         kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False, **kwargs)
@@ -53,6 +69,11 @@ class TransformersLLM:
         self.device = resolve_device(device)
         self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.max_new_tokens, self.torch = max_new_tokens, torch
+        eos = self.model.generation_config.eos_token_id
+        eos = self.tokenizer.eos_token_id if eos is None else eos
+        self.eos: frozenset[int] = frozenset([eos] if isinstance(eos, int) else eos or [])
+        parameters = inspect.signature(self.model.forward).parameters
+        self._last_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
         self._baseline_cache: dict[str, list[float]] = {}
         self._prefix: tuple[tuple[int, ...], Any] | None = None
         self._cache_repeats = True
@@ -75,7 +96,7 @@ class TransformersLLM:
         if self._prefix is None or self._prefix[0] != key:
             tokens = self.torch.tensor([ids], device=self.device)
             with self.torch.inference_mode():
-                cache = self.model(input_ids=tokens, use_cache=True).past_key_values
+                cache = self.model(input_ids=tokens, use_cache=True, **self._last_only).past_key_values
             if not hasattr(cache, "batch_repeat_interleave"):
                 self._cache_repeats = False  # the model's cache type never will: stop paying for the prefix
                 return None
@@ -85,40 +106,118 @@ class TransformersLLM:
             cache.batch_repeat_interleave(rows)
         return cache
 
-    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
-        """Greedy replies for a batch of conversations (each stops after its first non-empty line)."""
+    def _prefill(self, encoded: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
+        """Run a batch of prompts, padded between the shared prefix and each row's own tokens.
+
+        Returns the last position's logits (one row per prompt), the key/value cache
+        and the attention mask over it.
+        """
         torch = self.torch
-        encoded = self.encode(conversations)
         shared = shared_prefix(encoded)
         cache = self.prefix_cache(encoded[0][:shared], rows=len(encoded))
         if cache is None:
             shared = 0
         longest = max(len(e) for e in encoded) - shared
         pad = self.tokenizer.pad_token_id
-        ids = [e[:shared] + [pad] * (longest - len(e) + shared) + e[shared:] for e in encoded]
-        mask = [[1] * shared + [0] * (longest - len(e) + shared) + [1] * (len(e) - shared) for e in encoded]
-        input_ids = torch.tensor(ids, device=self.device)
+        ids = [[pad] * (longest - len(e) + shared) + [*e[shared:]] for e in encoded]
+        mask = torch.tensor(
+            [[1] * shared + [0] * (longest - len(e) + shared) + [1] * (len(e) - shared) for e in encoded],
+            device=self.device,
+        )
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
         with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=torch.tensor(mask, device=self.device),
+            out = self.model(
+                input_ids=torch.tensor(ids, device=self.device),
+                attention_mask=mask,
+                position_ids=positions,
                 past_key_values=cache,
-                do_sample=False,
-                max_new_tokens=self.max_new_tokens,
-                pad_token_id=pad,
-                stopping_criteria=[_FirstLineDone(self.tokenizer, input_ids.shape[1], torch)],
+                use_cache=True,
+                **self._last_only,
             )
-        return self.tokenizer.batch_decode(out[:, input_ids.shape[1] :], skip_special_tokens=True)
+        return out.logits[:, -1], out.past_key_values, mask
 
-    def label_scores(self, ids: list[int], label_ids: list[list[int]], shared: int = 0) -> list[float]:
-        """Log-likelihood of each label (token ids) as the reply to the prompt ``ids``.
+    def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
+        """Greedy replies for a batch of conversations, each ending with its first non-empty line.
 
-        The first ``shared`` tokens come from the prefix cache.
+        A row stops at the end-of-sequence token, once its reply holds a complete
+        non-empty line, or after ``max_new_tokens``; finished rows leave the batch.
         """
-        prompt = {"input_ids": self.torch.tensor([ids], device=self.device)}
-        prompt["attention_mask"] = self.torch.ones_like(prompt["input_ids"])
-        prefix = self.prefix_cache(ids[:shared])
-        return rank_scores(self.model, prompt, label_ids, self.tokenizer.pad_token_id, prefix=prefix, reuse_cache=True)
+        torch = self.torch
+        if not conversations:
+            return []
+        logits, cache, mask = self._prefill(self.encode(conversations))
+        replies: list[list[int]] = [[] for _ in conversations]
+        active = list(range(len(conversations)))
+        for step in range(self.max_new_tokens):
+            chosen = logits.argmax(-1)
+            keep = []
+            for j, token in enumerate(chosen.tolist()):
+                row = active[j]
+                if token in self.eos:
+                    continue
+                replies[row].append(token)
+                text = str(self.tokenizer.decode(replies[row], skip_special_tokens=True))
+                if not (text.strip() and "\n" in text.lstrip()):
+                    keep.append(j)
+            if not keep or step == self.max_new_tokens - 1:
+                break
+            if len(keep) < len(active):
+                kept = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(kept)
+                mask, chosen, active = mask[kept], chosen[kept], [active[j] for j in keep]
+            mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
+            with torch.inference_mode():
+                logits = self.model(
+                    input_ids=chosen[:, None],
+                    attention_mask=mask,
+                    position_ids=mask.sum(-1, keepdim=True) - 1,
+                    past_key_values=cache,
+                    use_cache=True,
+                    **self._last_only,
+                ).logits[:, -1]
+        return [str(self.tokenizer.decode(r, skip_special_tokens=True)) for r in replies]
+
+    def label_scores(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
+        """Log-likelihood of each label (token ids) as the reply to each prompt (token ids), in batches."""
+        chunk = max(1, RANK_ROWS // len(label_ids))
+        return [row for i in range(0, len(encoded), chunk) for row in self._score(encoded[i : i + chunk], label_ids)]
+
+    def _score(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
+        torch = self.torch
+        logits, cache, mask = self._prefill(encoded)
+        first = torch.log_softmax(logits.float(), dim=-1)
+        scores = [[float(first[r, ids[0]]) for ids in label_ids] for r in range(len(encoded))]
+        longest = max(len(ids) for ids in label_ids)
+        if longest == 1:
+            return scores
+        if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+            # A cache that cannot repeat: each prompt in full, once per label (any architecture).
+            pad = self.tokenizer.pad_token_id
+            prompts = [{"input_ids": torch.tensor([e], device=self.device)} for e in encoded]
+            return [rank_scores(self.model, prompt, label_ids, pad) for prompt in prompts]
+        labels = len(label_ids)
+        cache.batch_repeat_interleave(labels)
+        follow = torch.full((len(encoded) * labels, longest - 1), self.tokenizer.pad_token_id, device=self.device)
+        extra = torch.zeros_like(follow)
+        for row in range(len(encoded)):
+            for k, ids in enumerate(label_ids):
+                follow[row * labels + k, : len(ids) - 1] = torch.tensor(ids[:-1])
+                extra[row * labels + k, : len(ids) - 1] = 1
+        mask = torch.cat([mask.repeat_interleave(labels, dim=0), extra], dim=1)
+        start = mask[:, : -(longest - 1)].sum(-1, keepdim=True)
+        positions = start + torch.arange(longest - 1, device=self.device)
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=follow, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True
+            )
+        # The logit at continuation position j predicts label token j + 1.
+        logp = torch.log_softmax(out.logits.float(), dim=-1)
+        for row in range(len(encoded)):
+            for k, ids in enumerate(label_ids):
+                rest = torch.tensor(ids[1:], device=logp.device)
+                picked = logp[row * labels + k, : len(ids) - 1].gather(-1, rest.unsqueeze(-1))
+                scores[row][k] += float(picked.sum())
+        return scores
 
     def rank(
         self,
@@ -132,32 +231,19 @@ class TransformersLLM:
         """
         label_ids = label_token_ids(self.tokenizer, labels)
         encoded = self.encode(conversations)
-        blanks = self.encode(baselines) if baselines is not None else []
-        shared = shared_prefix(encoded + blanks)
-        answers: list[str] = []
-        for i, ids in enumerate(encoded):
-            scores = self.label_scores(ids, label_ids, shared)
-            if baselines is not None:
-                # Many examples share an instruction, so their content-free prompt is scored once.
-                key = repr((blanks[i], tuple(labels)))
-                if key not in self._baseline_cache:
-                    self._baseline_cache[key] = self.label_scores(blanks[i], label_ids, shared)
-                scores = [s - b for s, b in zip(scores, self._baseline_cache[key], strict=True)]
-            answers.append(best_label(labels, scores))
-        return answers
-
-
-class _FirstLineDone:
-    """Stop a reply once its first non-empty line is complete.
-
-    The cascade keeps only that line (``first_line``), and greedy decoding gives the
-    same tokens up to there whether or not generation goes on.
-    """
-
-    def __init__(self, tokenizer: Any, prompt_length: int, torch: Any) -> None:
-        self.tokenizer, self.prompt_length, self.torch = tokenizer, prompt_length, torch
-
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
-        done = [bool(t.strip()) and "\n" in t.lstrip() for t in texts]
-        return self.torch.tensor(done, dtype=self.torch.bool, device=input_ids.device)
+        keys: list[str] = []
+        new: dict[str, list[int]] = {}
+        if baselines is not None:
+            # Many examples share an instruction, so their content-free prompt is scored once.
+            blanks = self.encode(baselines)
+            keys = [repr((b, tuple(labels))) for b in blanks]
+            new = {k: b for k, b in zip(keys, blanks, strict=True) if k not in self._baseline_cache}
+        scores = self.label_scores(encoded + list(new.values()), label_ids) if encoded else []
+        self._baseline_cache.update(zip(new, scores[len(encoded) :], strict=True))
+        scores = scores[: len(encoded)]
+        if baselines is not None:
+            scores = [
+                [s - b for s, b in zip(row, self._baseline_cache[key], strict=True)]
+                for row, key in zip(scores, keys, strict=True)
+            ]
+        return [best_label(labels, row) for row in scores]

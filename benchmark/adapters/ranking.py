@@ -135,66 +135,15 @@ def _widen(key: str, value: Any, rows: int, extra: int) -> Any:
     return value.repeat(rows, *([1] * (value.dim() - 1)))
 
 
-def rank_scores(
-    model: Any,
-    prompt: Mapping[str, Any],
-    label_ids: Sequence[Sequence[int]],
-    pad_id: int,
-    prefix: Any = None,
-    reuse_cache: bool = False,
-) -> list[float]:
+def rank_scores(model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int) -> list[float]:
     """Log-likelihood of each label after one encoded prompt (``input_ids`` of shape ``(1, P)`` and its extras).
 
-    By default the prompt is repeated in full for every label, right-padded, and all
-    labels go through the model in one forward pass: that works for every
-    architecture, whatever its position scheme (Qwen-Omni's 3-D rotary positions
-    included). With ``reuse_cache`` (causal LMs with plain 1-D positions: the
-    cascade's text LLM) the prompt goes through once and its key/value cache is
-    repeated for the labels' tokens, which costs about one prompt instead of one per
-    label; ``prefix``, a cache of the first tokens of ``input_ids`` (extended in
-    place), lets those tokens skip the model too. Both give the same numbers.
+    The prompt is repeated in full for every label, right-padded, and all labels go
+    through the model in one forward pass: that works for every architecture,
+    whatever its position scheme (Qwen-Omni's 3-D rotary positions included). The
+    cascade's text LLM, a causal LM with plain 1-D positions, scores many prompts
+    per pass over a shared key/value cache instead (``chat_lm.TransformersLLM``).
     """
-    import torch
-
-    if not reuse_cache and prefix is None:
-        return _rank_scores_in_full(model, prompt, label_ids, pad_id)
-    longest = max(len(ids) for ids in label_ids)
-    inputs = dict(prompt)
-    if prefix is not None:
-        inputs["input_ids"] = prompt["input_ids"][:, prefix.get_seq_length() :]
-        inputs["past_key_values"] = prefix
-    with torch.inference_mode():
-        out = model(**inputs, use_cache=longest > 1 or prefix is not None)
-    first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
-    scores = [float(first[ids[0]]) for ids in label_ids]
-    if longest == 1:
-        return scores
-    cache = getattr(out, "past_key_values", None)
-    if cache is None or not hasattr(cache, "batch_repeat_interleave"):
-        return _rank_scores_in_full(model, prompt, label_ids, pad_id)
-    input_ids = prompt["input_ids"]
-    prompt_len, rows = input_ids.shape[1], len(label_ids)
-    cache.batch_repeat_interleave(rows)
-    follow = torch.full((rows, longest - 1), pad_id, dtype=input_ids.dtype, device=input_ids.device)
-    mask = torch.zeros((rows, prompt_len + longest - 1), dtype=torch.long, device=input_ids.device)
-    mask[:, :prompt_len] = prompt.get("attention_mask", torch.ones_like(input_ids))[0]
-    for row, ids in enumerate(label_ids):
-        follow[row, : len(ids) - 1] = torch.tensor(ids[:-1], dtype=follow.dtype)
-        mask[row, prompt_len : prompt_len + len(ids) - 1] = 1
-    with torch.inference_mode():
-        logits = model(input_ids=follow, attention_mask=mask, past_key_values=cache, use_cache=True).logits
-    # The logit at continuation position j predicts label token j + 1.
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    for row, ids in enumerate(label_ids):
-        rest = torch.tensor(ids[1:], dtype=torch.long, device=logp.device)
-        scores[row] += float(logp[row, : len(ids) - 1].gather(-1, rest.unsqueeze(-1)).sum())
-    return scores
-
-
-def _rank_scores_in_full(
-    model: Any, prompt: Mapping[str, Any], label_ids: Sequence[Sequence[int]], pad_id: int
-) -> list[float]:
-    """``rank_scores`` without a cache: the prompt repeated for every label, all labels in one forward pass."""
     import torch
 
     input_ids = prompt["input_ids"]

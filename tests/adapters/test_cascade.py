@@ -304,7 +304,11 @@ def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
     assert alone.exit_code == 0, alone.output
     for task in MIXED:
         runs = [read_records(tmp_path / f"{name}/runs/{task}@1.0.0.jsonl") for name in ("mixed", "alone")]
-        mixed, per_task = ([r.model_dump(exclude={"seconds"}) for r in rs] for rs in runs)
+        mixed, per_task = ([r.model_dump(exclude={"seconds", "label_scores"}) for r in rs] for rs in runs)
         assert mixed == per_task and len(mixed) == 5
-        assert all((r["label_scores"] is not None) == (answer == "rank" and task != "SentenceTranscription")
-                   for r in mixed)
+        # Label scores come from batches of other shapes: equal to float32 rounding, not to the last digit.
+        for a, b in zip(*runs, strict=True):
+            assert (a.label_scores is None) == (b.label_scores is None)
+            assert a.label_scores is None or a.label_scores == pytest.approx(b.label_scores, abs=1e-4)
+        assert all((r.label_scores is not None) == (answer == "rank" and task != "SentenceTranscription")
+                   for r in runs[0])

@@ -31,12 +31,51 @@ def llm(tiny_chat_lm: Path) -> TransformersLLM:
     return TransformersLLM(str(tiny_chat_lm), None, "cpu", "float32", max_new_tokens=6)
 
 
+def reference_generate(llm: TransformersLLM, conversation: list[dict[str, str]], max_new_tokens: int) -> str:
+    """transformers' own greedy ``generate`` on one prompt alone (no padding, no cache of ours)."""
+    prompt = torch.tensor([llm.encode([conversation])[0]])
+    with torch.inference_mode():
+        out = llm.model.generate(input_ids=prompt, do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=0)
+    return llm.tokenizer.decode(out[0, prompt.shape[1] :], skip_special_tokens=True)
+
+
 def test_a_batch_over_the_cached_prefix_replies_as_each_prompt_alone(llm: TransformersLLM) -> None:
     encoded = llm.encode(CONVERSATIONS)
     assert len({len(e) for e in encoded}) == 3 and shared_prefix(encoded) >= 4  # padded rows, a real prefix
     batched = llm.generate(CONVERSATIONS)
     alone = [llm.generate([c])[0] for c in CONVERSATIONS]  # one row: no padding
     assert batched == alone and all(batched)
+    # The same tokens as transformers' generate (the tiny word-level model writes no newline: all run to the end).
+    assert batched == [reference_generate(llm, c, llm.max_new_tokens) for c in CONVERSATIONS]
+
+
+def test_a_row_leaves_the_batch_when_its_first_line_is_done(llm: TransformersLLM, monkeypatch) -> None:
+    """Rows stop at their own first line (here: a given token ends it) while the others go on, as if alone."""
+    monkeypatch.setattr(llm, "max_new_tokens", 16)
+    full = llm.generate(CONVERSATIONS)
+    words = [reply.split() for reply in full]
+    # A word that ends some row's line before its last token, and that another row never writes.
+    stop_word = next(w for row in words for w in row[:-1] if any(w not in other for other in words))
+    decode = llm.tokenizer.decode
+
+    def lines(ids, **kwargs):  # type: ignore[no-untyped-def]
+        return decode(ids, **kwargs).replace(stop_word, stop_word + "\n")
+
+    monkeypatch.setattr(llm.tokenizer, "decode", lines)
+    rows: list[int] = []
+    forward = llm.model.forward
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows.append(kwargs["input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(llm.model, "forward", counted)
+    replies = llm.generate(CONVERSATIONS)
+    for reply, alone in zip(replies, full, strict=True):
+        cut = alone.split()
+        end = cut.index(stop_word) + 1 if stop_word in cut else len(cut)
+        assert reply.split() == cut[:end]
+    assert rows[-1] < len(CONVERSATIONS)  # finished rows left the batch
 
 
 def test_label_scores_over_the_cached_prefix_equal_the_full_forward(llm: TransformersLLM, monkeypatch) -> None:
@@ -55,3 +94,17 @@ def test_label_scores_over_the_cached_prefix_equal_the_full_forward(llm: Transfo
     monkeypatch.setattr(chat_lm, "shared_prefix", lambda rows: 0)
     again = [v for a in llm.rank(CONVERSATIONS, labels) for v in a.label_scores.values()]
     assert again == pytest.approx([v for row in cached for v in row], abs=1e-5)
+    # One prompt per pass (the rows of a batch in chunks): the same numbers again.
+    monkeypatch.setattr(chat_lm, "RANK_ROWS", len(labels))
+    chunked = [v for a in llm.rank(CONVERSATIONS, labels) for v in a.label_scores.values()]
+    assert chunked == pytest.approx([v for row in cached for v in row], abs=1e-5)
+
+
+def test_calibrated_ranking_subtracts_the_content_free_scores(llm: TransformersLLM) -> None:
+    labels = ["yes", "no", "high low one"]
+    blank = [[CONVERSATIONS[0][0], {"role": "user", "content": ""}]] * len(CONVERSATIONS)
+    plain = [a.label_scores for a in llm.rank(CONVERSATIONS, labels)]
+    (base,) = [a.label_scores for a in llm.rank(blank[:1], labels)]
+    calibrated = [a.label_scores for a in llm.rank(CONVERSATIONS, labels, baselines=blank)]
+    for p, c in zip(plain, calibrated, strict=True):
+        assert [c[k] for k in labels] == pytest.approx([p[k] - base[k] for k in labels], abs=1e-5)
