@@ -109,8 +109,12 @@ def run(
     model_arg: Annotated[list[str] | None, typer.Option("--model-arg", help="Adapter argument k=v.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N test examples of each task.")] = None,
     batch_size: Annotated[
-        str, typer.Option(help="Examples per predict call, or auto (the largest batch that fits in memory).")
-    ] = "16",
+        str | None,
+        typer.Option(
+            help="Examples per predict call, or auto (the largest batch that fits in memory). "
+            "Default: the model's own (16; 64 for the cascade)."
+        ),
+    ] = None,
     out: SubmissionsRoot = Path("submissions"),
     name: Annotated[str | None, typer.Option(help="Submission name (default: from the spec).")] = None,
     tasks_root: TasksRoot = Path("tasks"),
@@ -162,7 +166,7 @@ def run(
         out=out,
         name=name,
         limit=limit,
-        batch_size=int(batch_size) if batch_size.isdigit() else batch_size,
+        batch_size=int(batch_size) if batch_size and batch_size.isdigit() else batch_size,
         dry_run=dry_run,
         resolvers=resolvers,
         control=control,

@@ -119,8 +119,9 @@ class RunRequest:
     out: Path = Path("submissions")
     name: str | None = None
     limit: int | None = None
-    batch_size: int | str = 16
-    """Examples per predict call, or ``"auto"`` (the largest batch that fits; see ``benchmark.batching``)."""
+    batch_size: int | str | None = None
+    """Examples per predict call, ``"auto"`` (the largest batch that fits; see ``benchmark.batching``),
+    or ``None``: the adapter's own default (``Adapter.default_batch_size``, 16 for most)."""
     dry_run: bool = False
     resolvers: Sequence[LabelResolver] = ()
     adapter: Adapter | None = None
@@ -154,7 +155,8 @@ def check_request(request: RunRequest) -> Adapter:
     Raises:
         RunError: a bad option or model spec.
     """
-    if request.batch_size != AUTO and (not str(request.batch_size).isdigit() or int(request.batch_size) < 1):
+    size = request.batch_size
+    if size is not None and size != AUTO and (not str(size).isdigit() or int(size) < 1):
         raise RunError(f"--batch-size {request.batch_size!r}: give a number of at least 1, or auto")
     if request.limit is not None and request.limit < 1:
         raise RunError("--limit must be at least 1")
@@ -167,12 +169,20 @@ def check_request(request: RunRequest) -> Adapter:
             request.args, request.ray = take_ray_args(request.args, request.ray)
         except ScaleOutError as exc:
             raise RunError(str(exc)) from exc
-    if request.adapter is not None:
-        return request.adapter
     try:
-        return build_adapter(request.spec, request.args)
+        adapter = request.adapter if request.adapter is not None else build_adapter(request.spec, request.args)
     except SpecError as exc:
         raise RunError(str(exc)) from exc
+    if request.batch_size is None:
+        request.batch_size = adapter.default_batch_size
+    return adapter
+
+
+def batch_size_of(request: RunRequest) -> int | str:
+    """The batch size a checked request runs with (``check_request`` puts in the adapter's default)."""
+    if request.batch_size is None:
+        raise RunError("internal: the batch size is resolved by check_request before a run")
+    return request.batch_size
 
 
 def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | None = None) -> RunResult:
@@ -253,7 +263,7 @@ def _execute_each(
     for plan in plans:
         if plan.pending:
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
-        batch_size, resolvers = request.batch_size, request.resolvers
+        batch_size, resolvers = batch_size_of(request), request.resolvers
         run_task(adapter, plan, batch_size=batch_size, resolvers=resolvers, on_batch=on_batch, variant=variant)
         save_layer_weights(result.submission, plan.task, adapter)
         result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
@@ -271,9 +281,8 @@ def _execute_pooled(
     for plan in plans:
         if plan.pending:
             append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
-    run_pooled(
-        adapter, plans, batch_size=request.batch_size, resolvers=request.resolvers, on_batch=on_batch, variant=variant
-    )
+    size, resolvers = batch_size_of(request), request.resolvers
+    run_pooled(adapter, plans, batch_size=size, resolvers=resolvers, on_batch=on_batch, variant=variant)
     for plan in plans:
         save_layer_weights(result.submission, plan.task, adapter)
         result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
@@ -303,7 +312,7 @@ def execute_distributed(
         works=runnable,
         variant=variant,
         options=options,
-        batch_size=int(request.batch_size),  # check_request refuses auto with --ray
+        batch_size=int(batch_size_of(request)),  # check_request refuses auto with --ray
         whole_tasks=adapter.needs_train,
         device=request.args.get("device"),
         resolvers=request.resolvers,
@@ -324,7 +333,7 @@ def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:
         harness_version=__version__,
         adapter=request.spec,
         adapter_args=request.args,
-        batch_size=request.batch_size,
+        batch_size=batch_size_of(request),
         libraries=adapter.libraries,
         resolvers=[r.config() for r in request.resolvers],
         examples=examples,
@@ -355,7 +364,7 @@ def evaluate(
     name: str | None = None,
     model_args: dict[str, str] | None = None,
     limit: int | None = None,
-    batch_size: int | str = 16,
+    batch_size: int | str | None = None,
     resolvers: Sequence[LabelResolver] = (),
     control: str | None = None,
     instructions: str | int | None = None,

@@ -14,7 +14,7 @@ from benchmark.adapters.base import Adapter
 from benchmark.batching import predict_stream
 from benchmark.cli import app
 from benchmark.runner import evaluate
-from benchmark.submission.records import read_records
+from benchmark.submission import read_headers, read_records, run_path
 from benchmark.task.folder import load_task
 
 runner = CliRunner()
@@ -103,3 +103,22 @@ def test_batch_size_option(tmp_path: Path, value: str, ok: bool) -> None:
     if not ok:
         assert "--batch-size" in result.output and "auto" in result.output
 
+
+
+def test_without_a_batch_size_the_adapter_chooses_one(tmp_path: Path) -> None:
+    """No --batch-size: the adapter's ``default_batch_size`` (recorded in the run header); a given one wins."""
+    tasks = tmp_path / "tasks"
+    make_task(tasks)
+
+    class Sevens(Recorder):
+        default_batch_size = 7
+
+    chosen, given = Sevens(), Sevens()
+    evaluate(chosen, tasks_root=tasks, out=tmp_path / "subs", name="chosen")
+    evaluate(given, tasks_root=tasks, out=tmp_path / "subs", name="given", batch_size=5)
+    assert max(chosen.sizes) == 7 and max(given.sizes) == 5
+    (header,) = read_headers(run_path(tmp_path / "subs" / "chosen", "ToneHeight", "1.0.0"))
+    assert header.batch_size == 7
+    plain = Recorder()
+    evaluate(plain, tasks_root=tasks, out=tmp_path / "subs", name="plain")
+    assert max(plain.sizes) == 16

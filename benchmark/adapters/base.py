@@ -92,11 +92,15 @@ class Adapter:
     ``mixes_tasks = True`` says one batch may hold examples of several tasks: the
     runner then forms batches across tasks from length-sorted examples and calls
     ``predict_mixed`` (an adapter that trains per task never mixes).
+    ``default_batch_size`` is the examples per predict call when the user gives none
+    (``--batch-size``).
     """
 
     needs_train: ClassVar[bool] = False
     needs_audio: ClassVar[bool] = True
     mixes_tasks: ClassVar[bool] = False
+    default_batch_size: ClassVar[int] = 16
+    """Examples per predict call when ``--batch-size`` is not given."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 

@@ -257,6 +257,7 @@ class CascadeAdapter(Adapter):
 
     libraries = ("faster-whisper", "ctranslate2", "transformers", "gguf", "pocketsphinx")
     mixes_tasks = True
+    default_batch_size = 64  # the LLM's batches: a finished reply leaves its batch, so bigger batches cost no waiting
 
     def __init__(
         self,
