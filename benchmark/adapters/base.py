@@ -99,8 +99,8 @@ class Adapter:
     needs_train: ClassVar[bool] = False
     needs_audio: ClassVar[bool] = True
     mixes_tasks: ClassVar[bool] = False
-    default_batch_size: ClassVar[int] = 16
-    """Examples per predict call when ``--batch-size`` is not given."""
+    default_batch_size: int = 16
+    """Examples per predict call when ``--batch-size`` is not given (an instance may set its own)."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 

@@ -257,7 +257,8 @@ class CascadeAdapter(Adapter):
 
     libraries = ("faster-whisper", "ctranslate2", "transformers", "gguf", "pocketsphinx")
     mixes_tasks = True
-    default_batch_size = 64  # the LLM's batches: a finished reply leaves its batch, so bigger batches cost no waiting
+    default_batch_size = 64
+    """The LLM's batches: a finished reply leaves its batch, so a bigger batch costs no waiting, only memory."""
 
     def __init__(
         self,
@@ -283,6 +284,9 @@ class CascadeAdapter(Adapter):
         if answer == "rank" and self.llm_spec.startswith("openai"):
             raise OptionError("answer=rank needs a local LLM (smollm2, hf:, gguf:): it reads the model's logits")
         self.answer, self.calibration = answer, rank_calibration
+        if self.llm_spec in ("smollm2", "openai") or self.llm_spec.startswith("openai:"):
+            # 256 prompts' caches of the bundled 135M model take under 2 GB; an endpoint keeps no cache here.
+            self.default_batch_size = 256
         asr_family = self.asr_spec.partition(":")[0]
         if asr_family not in ("faster-whisper", "whisper", "pocketsphinx"):
             raise OptionError(
@@ -350,7 +354,7 @@ class CascadeAdapter(Adapter):
             assert isinstance(self.llm, TransformersLLM)  # the constructor refuses rank with an endpoint LLM
             blank = [format_conversation([""] * len(batch[i].audio), batch[i].instruction) for i in positions]
             baselines = blank if self.calibration == "content-free" else None
-            return self.llm.rank([chats[i] for i in positions], labels, baselines)
+            return list(self.llm.rank([chats[i] for i in positions], labels, baselines))
 
         def generate(positions: list[int]) -> list[str]:
             assert self.llm is not None

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmark.adapters.base import AdapterError, offline_hint
-from benchmark.adapters.ranking import best_label, label_token_ids, rank_scores
+from benchmark.adapters.ranking import RankedAnswer, best_label, label_token_ids, rank_scores
 
 RANK_ROWS = 128
 """Most (prompt, label) rows per ranking pass: a chunk of ``RANK_ROWS // len(labels)`` prompts at a time."""
@@ -85,26 +85,33 @@ class TransformersLLM:
         ]
         return [list(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
 
-    def prefix_cache(self, ids: Sequence[int], rows: int = 1) -> Any:
-        """A fresh key/value cache of ``ids`` for ``rows`` rows (``None`` for no ids, or a cache that cannot repeat).
+    def prefix_cache(self, encoded: Sequence[Sequence[int]]) -> tuple[int, Any]:
+        """How many leading tokens the rows of ``encoded`` take from a cache, and that cache (one row each).
 
-        The last prefix's cache is kept, so the batches of a task share one forward pass.
+        The last prefix computed is kept: while it opens every row (as the chat
+        header and system prompt open every prompt of the cascade), batches reuse
+        it without a forward pass; otherwise the rows' own shared prefix is computed
+        and kept. ``(0, None)``: no shared tokens, or a model whose cache cannot repeat.
         """
-        if not ids or not self._cache_repeats:
-            return None
-        key = tuple(ids)
-        if self._prefix is None or self._prefix[0] != key:
-            tokens = self.torch.tensor([ids], device=self.device)
+        if not self._cache_repeats or not encoded:
+            return 0, None
+        known = self._prefix[0] if self._prefix is not None else ()
+        if not known or not all(len(e) > len(known) and tuple(e[: len(known)]) == known for e in encoded):
+            shared = shared_prefix(encoded)
+            if not shared:
+                return 0, None
+            tokens = self.torch.tensor([encoded[0][:shared]], device=self.device)
             with self.torch.inference_mode():
                 cache = self.model(input_ids=tokens, use_cache=True, **self._last_only).past_key_values
             if not hasattr(cache, "batch_repeat_interleave"):
                 self._cache_repeats = False  # the model's cache type never will: stop paying for the prefix
-                return None
-            self._prefix = (key, cache)
+                return 0, None
+            self._prefix = (tuple(encoded[0][:shared]), cache)
+        assert self._prefix is not None
         cache = copy.deepcopy(self._prefix[1])
-        if rows > 1:
-            cache.batch_repeat_interleave(rows)
-        return cache
+        if len(encoded) > 1:
+            cache.batch_repeat_interleave(len(encoded))
+        return len(self._prefix[0]), cache
 
     def _prefill(self, encoded: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
         """Run a batch of prompts, padded between the shared prefix and each row's own tokens.
@@ -113,10 +120,7 @@ class TransformersLLM:
         and the attention mask over it.
         """
         torch = self.torch
-        shared = shared_prefix(encoded)
-        cache = self.prefix_cache(encoded[0][:shared], rows=len(encoded))
-        if cache is None:
-            shared = 0
+        shared, cache = self.prefix_cache(encoded)
         longest = max(len(e) for e in encoded) - shared
         pad = self.tokenizer.pad_token_id
         ids = [[pad] * (longest - len(e) + shared) + [*e[shared:]] for e in encoded]
@@ -180,7 +184,13 @@ class TransformersLLM:
     def label_scores(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
         """Log-likelihood of each label (token ids) as the reply to each prompt (token ids), in batches."""
         chunk = max(1, RANK_ROWS // len(label_ids))
-        return [row for i in range(0, len(encoded), chunk) for row in self._score(encoded[i : i + chunk], label_ids)]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # chunks of similar lengths pad less
+        scores: list[list[float]] = [[] for _ in encoded]
+        for start in range(0, len(order), chunk):
+            rows = order[start : start + chunk]
+            for i, row in zip(rows, self._score([encoded[i] for i in rows], label_ids), strict=True):
+                scores[i] = row
+        return scores
 
     def _score(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
         torch = self.torch
@@ -224,7 +234,7 @@ class TransformersLLM:
         conversations: Sequence[list[dict[str, str]]],
         labels: Sequence[str],
         baselines: Sequence[list[dict[str, str]]] | None = None,
-    ) -> list[str]:
+    ) -> list[RankedAnswer]:
         """The most likely label as the reply to each conversation (scores attached).
 
         With ``baselines`` (the same prompts without the evidence), each label's baseline score is subtracted.

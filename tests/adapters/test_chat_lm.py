@@ -92,6 +92,7 @@ def test_label_scores_over_the_cached_prefix_equal_the_full_forward(llm: Transfo
         assert scores == pytest.approx(full, abs=1e-5) and scores[2] == pytest.approx(direct, abs=1e-5)
     # Without the prefix cache the same numbers come out.
     monkeypatch.setattr(chat_lm, "shared_prefix", lambda rows: 0)
+    monkeypatch.setattr(llm, "_prefix", None)
     again = [v for a in llm.rank(CONVERSATIONS, labels) for v in a.label_scores.values()]
     assert again == pytest.approx([v for row in cached for v in row], abs=1e-5)
     # One prompt per pass (the rows of a batch in chunks): the same numbers again.
@@ -108,3 +109,19 @@ def test_calibrated_ranking_subtracts_the_content_free_scores(llm: TransformersL
     calibrated = [a.label_scores for a in llm.rank(CONVERSATIONS, labels, baselines=blank)]
     for p, c in zip(plain, calibrated, strict=True):
         assert [c[k] for k in labels] == pytest.approx([p[k] - base[k] for k in labels], abs=1e-5)
+
+
+def test_the_prefix_is_computed_once_while_it_opens_every_row(llm: TransformersLLM, monkeypatch) -> None:
+    monkeypatch.setattr(llm, "_prefix", None)
+    first = llm.generate(CONVERSATIONS)
+    computed: list[int] = []
+    real = chat_lm.shared_prefix
+    monkeypatch.setattr(chat_lm, "shared_prefix", lambda rows: computed.append(len(rows)) or real(rows))
+    # Other batches whose rows share more than the kept prefix: the kept one serves them.
+    assert llm.generate(CONVERSATIONS[:1]) == first[:1] and llm.generate(CONVERSATIONS[1:]) == first[1:]
+    llm.rank(CONVERSATIONS[1:], ["yes", "no"])
+    assert computed == []
+    # A row the kept prefix does not open: its batch's own shared prefix is computed (and kept).
+    other = [{"role": "user", "content": "no"}]
+    llm.generate([other, other])
+    assert computed == [2]
