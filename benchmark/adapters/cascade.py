@@ -15,7 +15,9 @@ LLM backends::
 
 ``cascade`` alone is ``faster-whisper+smollm2``, the offline default. Decoding is
 greedy for the LLM and beam search (5) for faster-whisper, so runs repeat exactly.
-faster-whisper decodes ``asr_batch_size`` clips (default 16) per batched pass.
+faster-whisper decodes ``asr_batch_size`` clips (default 16) per batched pass; the
+LLM answers a whole predict call at once (``--batch-size``: 256 examples by default
+with SmolLM2-135M or an endpoint, 64 with another local LLM), see ``chat_lm``.
 Transcripts are cached per clip (``benchmark.adapters.transcripts``;
 ``--model-arg transcripts=DIR`` or ``transcripts=off``), so a re-run, or another
 LLM over the same ASR, transcribes nothing twice.

@@ -74,6 +74,7 @@ class TransformersLLM:
         self.eos: frozenset[int] = frozenset([eos] if isinstance(eos, int) else eos or [])
         parameters = inspect.signature(self.model.forward).parameters
         self._last_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
+        self._takes_positions = "position_ids" in parameters  # ALiBi models (BLOOM, MPT) read the mask alone
         self._baseline_cache: dict[str, list[float]] = {}
         self._prefix: tuple[tuple[int, ...], Any] | None = None
         self._cache_repeats = True
@@ -113,6 +114,10 @@ class TransformersLLM:
             cache.batch_repeat_interleave(len(encoded))
         return len(self._prefix[0]), cache
 
+    def _positions(self, positions: Any) -> dict[str, Any]:
+        """``position_ids`` for the forward pass, for models that take them: each row counts only its real tokens."""
+        return {"position_ids": positions} if self._takes_positions else {}
+
     def _prefill(self, encoded: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
         """Run a batch of prompts, padded between the shared prefix and each row's own tokens.
 
@@ -133,9 +138,9 @@ class TransformersLLM:
             out = self.model(
                 input_ids=torch.tensor(ids, device=self.device),
                 attention_mask=mask,
-                position_ids=positions,
                 past_key_values=cache,
                 use_cache=True,
+                **self._positions(positions),
                 **self._last_only,
             )
         return out.logits[:, -1], out.past_key_values, mask
@@ -144,28 +149,29 @@ class TransformersLLM:
         """Greedy replies for a batch of conversations, each ending with its first non-empty line.
 
         A row stops at the end-of-sequence token, once its reply holds a complete
-        non-empty line, or after ``max_new_tokens``; finished rows leave the batch.
+        non-empty line, or after ``max_new_tokens``; finished rows leave the batch
+        (or, with a cache that cannot drop rows, stay in it and are ignored).
         """
         torch = self.torch
         if not conversations:
             return []
         logits, cache, mask = self._prefill(self.encode(conversations))
         replies: list[list[int]] = [[] for _ in conversations]
+        done = [False] * len(conversations)
         active = list(range(len(conversations)))
         for step in range(self.max_new_tokens):
             chosen = logits.argmax(-1)
-            keep = []
-            for j, token in enumerate(chosen.tolist()):
-                row = active[j]
-                if token in self.eos:
+            for row, token in zip(active, chosen.tolist(), strict=True):
+                if done[row] or token in self.eos:
+                    done[row] = True
                     continue
                 replies[row].append(token)
                 text = str(self.tokenizer.decode(replies[row], skip_special_tokens=True))
-                if not (text.strip() and "\n" in text.lstrip()):
-                    keep.append(j)
-            if not keep or step == self.max_new_tokens - 1:
+                done[row] = bool(text.strip()) and "\n" in text.lstrip()
+            if all(done[row] for row in active) or step == self.max_new_tokens - 1:
                 break
-            if len(keep) < len(active):
+            keep = [j for j, row in enumerate(active) if not done[row]]
+            if len(keep) < len(active) and hasattr(cache, "batch_select_indices"):
                 kept = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(kept)
                 mask, chosen, active = mask[kept], chosen[kept], [active[j] for j in keep]
@@ -174,9 +180,9 @@ class TransformersLLM:
                 logits = self.model(
                     input_ids=chosen[:, None],
                     attention_mask=mask,
-                    position_ids=mask.sum(-1, keepdim=True) - 1,
                     past_key_values=cache,
                     use_cache=True,
+                    **self._positions(mask.sum(-1, keepdim=True) - 1),
                     **self._last_only,
                 ).logits[:, -1]
         return [str(self.tokenizer.decode(r, skip_special_tokens=True)) for r in replies]
@@ -218,7 +224,11 @@ class TransformersLLM:
         positions = start + torch.arange(longest - 1, device=self.device)
         with torch.inference_mode():
             out = self.model(
-                input_ids=follow, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True
+                input_ids=follow,
+                attention_mask=mask,
+                past_key_values=cache,
+                use_cache=True,
+                **self._positions(positions),
             )
         # The logit at continuation position j predicts label token j + 1.
         logp = torch.log_softmax(out.logits.float(), dim=-1)

@@ -26,9 +26,20 @@ def test_shared_prefix_leaves_every_row_a_token_of_its_own() -> None:
     assert shared_prefix([]) == 0
 
 
-@pytest.fixture(scope="module")
-def llm(tiny_chat_lm: Path) -> TransformersLLM:
-    return TransformersLLM(str(tiny_chat_lm), None, "cpu", "float32", max_new_tokens=6)
+@pytest.fixture(scope="module", params=["llama", "bloom"])
+def llm(request, tiny_chat_lm: Path, tmp_path_factory) -> TransformersLLM:
+    """The tiny Llama (rotary positions), or a tiny BLOOM with the same tokenizer (ALiBi: no position ids)."""
+    folder = tiny_chat_lm
+    if request.param == "bloom":
+        from transformers import AutoTokenizer, BloomConfig, BloomForCausalLM
+
+        folder = tmp_path_factory.mktemp("tiny-bloom")
+        torch.manual_seed(3)  # with large initial weights, replies of real words that differ between rows
+        config = BloomConfig(vocab_size=12, hidden_size=16, n_layer=1, n_head=2, pad_token_id=0, bos_token_id=1,
+                             eos_token_id=2, initializer_range=1.0)
+        BloomForCausalLM(config).save_pretrained(folder)
+        AutoTokenizer.from_pretrained(tiny_chat_lm).save_pretrained(folder)
+    return TransformersLLM(str(folder), None, "cpu", "float32", max_new_tokens=6)
 
 
 def reference_generate(llm: TransformersLLM, conversation: list[dict[str, str]], max_new_tokens: int) -> str:
