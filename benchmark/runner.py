@@ -262,7 +262,7 @@ def _execute_each(
     """One task after another: fit, batches of its examples in file order, its layer weights and summary."""
     for plan in plans:
         if plan.pending:
-            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending), mixed=False))
         batch_size, resolvers = batch_size_of(request), request.resolvers
         run_task(adapter, plan, batch_size=batch_size, resolvers=resolvers, on_batch=on_batch, variant=variant)
         save_layer_weights(result.submission, plan.task, adapter)
@@ -280,7 +280,7 @@ def _execute_pooled(
     """Every task's pending examples at once, in batches across tasks; then each task's layer weights and summary."""
     for plan in plans:
         if plan.pending:
-            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending), mixed=True))
     size, resolvers = batch_size_of(request), request.resolvers
     run_pooled(adapter, plans, batch_size=size, resolvers=resolvers, on_batch=on_batch, variant=variant)
     for plan in plans:
@@ -305,7 +305,7 @@ def execute_distributed(
 
     def headers() -> None:
         for plan in (p for p in runnable if p.pending):
-            append_header(plan.run_file, _header(adapter, request, len(plan.pending)))
+            append_header(plan.run_file, _header(adapter, request, len(plan.pending), mixed=False))
 
     distributed = DistributedRequest(
         source=adapter_source(request.spec, request.args, request.adapter),
@@ -328,12 +328,13 @@ def execute_distributed(
         result.summaries.append(summarize(plan.task, read_records(plan.run_file), variant))
 
 
-def _header(adapter: Adapter, request: RunRequest, examples: int) -> RunHeader:
+def _header(adapter: Adapter, request: RunRequest, examples: int, mixed: bool) -> RunHeader:
     return make_header(
         harness_version=__version__,
         adapter=request.spec,
         adapter_args=request.args,
         batch_size=batch_size_of(request),
+        mixed_tasks=mixed,
         libraries=adapter.libraries,
         resolvers=[r.config() for r in request.resolvers],
         examples=examples,

@@ -13,7 +13,7 @@ from benchmark.adapters.base import Adapter, AdapterError, Query
 from benchmark.batching import predict_pooled
 from benchmark.planning import RunError
 from benchmark.runner import evaluate
-from benchmark.submission.records import read_records
+from benchmark.submission import read_headers, read_records, run_path
 from benchmark.task.card import TaskCard
 from benchmark.task.folder import load_task
 
@@ -82,6 +82,9 @@ def test_batches_mix_tasks_and_run_files_equal_a_per_task_run(tmp_path: Path) ->
         got = records(tmp_path, "mixed", task)
         assert got == records(tmp_path, "alone", task) and len(got) == n
         assert [r["id"] for r in got] == [e.id for e in load_task(tmp_path / "tasks" / task).split("test")]
+        for name, mixes in (("mixed", True), ("alone", False)):  # the header says which it was
+            (header,) = read_headers(run_path(tmp_path / "subs" / name, task, "1.0.0"))
+            assert header.mixed_tasks is mixes
 
 
 def test_examples_are_sorted_by_audio_length_within_a_window(tmp_path: Path) -> None:

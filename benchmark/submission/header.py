@@ -53,6 +53,8 @@ class RunHeader(BaseModel):
     """Dtype asked for (``--dtype``), or None for the adapter's default."""
     batch_size: int | str
     """Examples per ``predict`` call, or ``auto`` (doubling while batches fit in memory)."""
+    mixed_tasks: bool | None = None
+    """Whether a batch could hold examples of several tasks (``--mix-tasks``); None in headers that predate it."""
     resolvers: list[dict[str, Any]] = Field(default_factory=list)
     """The optional resolution tiers after the rule tiers, with their configuration."""
     command: list[str] = Field(default_factory=list)
@@ -106,6 +108,7 @@ def make_header(
     adapter: str,
     adapter_args: dict[str, str],
     batch_size: int | str,
+    mixed_tasks: bool | None = None,
     libraries: Sequence[str] = (),
     resolvers: Sequence[dict[str, Any]] = (),
     examples: int = 0,
@@ -122,6 +125,7 @@ def make_header(
         device=adapter_args.get("device"),
         dtype=adapter_args.get("dtype"),
         batch_size=batch_size,
+        mixed_tasks=mixed_tasks,
         resolvers=list(resolvers),
         command=list(sys.argv),
         examples=examples,
