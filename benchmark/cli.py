@@ -112,7 +112,7 @@ def run(
         str | None,
         typer.Option(
             help="Examples per predict call, or auto (the largest batch that fits in memory). "
-            "Default: the model's own (16; 64 for the cascade)."
+            "Default: the model's own (16; the cascade 256 with its bundled LLM or an endpoint, else 64)."
         ),
     ] = None,
     out: SubmissionsRoot = Path("submissions"),
