@@ -31,7 +31,21 @@ from benchmark.adapters.base import AdapterError, offline_hint
 from benchmark.adapters.ranking import RankedAnswer, best_label, label_token_ids, rank_scores
 
 RANK_ROWS = 128
+MASK_POSITIONED = frozenset({"bloom", "falcon"})
+"""Models without ``position_ids`` whose relative positions come from the attention mask (ALiBi from its cumsum)."""
 """Most (prompt, label) rows per ranking pass: a chunk of ``RANK_ROWS // len(labels)`` prompts at a time."""
+
+
+def cache_can(cache: Any, method: str) -> bool:
+    """Whether a key/value cache and each of its layers have ``method`` (conv and linear-attention layers lack it)."""
+    layers = getattr(cache, "layers", None)
+    return hasattr(cache, method) and (layers is None or all(hasattr(layer, method) for layer in layers))
+
+
+def sliding_window(config: Any) -> int | None:
+    """The smallest sliding attention window of a model's config (None: every layer sees the whole prompt)."""
+    windows = [getattr(c, "sliding_window", None) for c in (config, getattr(config, "text_config", None)) if c]
+    return min((w for w in windows if isinstance(w, int) and w > 0), default=None)
 
 
 def shared_prefix(rows: Sequence[Sequence[int]]) -> int:
@@ -66,6 +80,8 @@ class TransformersLLM:
             raise AdapterError(f"{source} has no chat template; use an instruction-tuned model")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        # Padded positions are masked, so any id pads where the tokenizer names none.
+        self.pad_id: int = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.device = resolve_device(device)
         self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.max_new_tokens, self.torch = max_new_tokens, torch
@@ -74,10 +90,23 @@ class TransformersLLM:
         self.eos: frozenset[int] = frozenset([eos] if isinstance(eos, int) else eos or [])
         parameters = inspect.signature(self.model.forward).parameters
         self._last_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
-        self._takes_positions = "position_ids" in parameters  # ALiBi models (BLOOM, MPT) read the mask alone
+        self._takes_positions = "position_ids" in parameters
+        # Padding between a cached prefix and a row's own tokens is exact only where each row's positions come
+        # from the mask: position ids, or ALiBi from the mask (BLOOM); MPT's ALiBi counts cache slots.
+        model_type = str(getattr(self.model.config, "model_type", ""))
+        self._middle_padding = self._takes_positions or model_type in MASK_POSITIONED
+        self._window = sliding_window(self.model.config)
+        # Rows share a batch only where the cache can repeat and drop rows in every layer: a conv, linear-attention
+        # or state-space layer would read the padding, so such models run one prompt at a time (no padding).
+        with torch.inference_mode():
+            probe = self.model(input_ids=torch.tensor([[self.pad_id]], device=self.device), use_cache=True)
+        probe_cache = getattr(probe, "past_key_values", None)
+        self._batchable = cache_can(probe_cache, "batch_repeat_interleave") and cache_can(
+            probe_cache, "batch_select_indices"
+        )
         self._baseline_cache: dict[str, list[float]] = {}
         self._prefix: tuple[tuple[int, ...], Any] | None = None
-        self._cache_repeats = True
+        self._cache_repeats = self._batchable
 
     def encode(self, conversations: Sequence[list[dict[str, str]]]) -> list[list[int]]:
         """The token ids of each conversation's prompt, the reply to come next."""
@@ -86,15 +115,21 @@ class TransformersLLM:
         ]
         return [list(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
 
-    def prefix_cache(self, encoded: Sequence[Sequence[int]]) -> tuple[int, Any]:
+    def prefix_cache(self, encoded: Sequence[Sequence[int]], new_tokens: int = 0) -> tuple[int, Any]:
         """How many leading tokens the rows of ``encoded`` take from a cache, and that cache (one row each).
 
         The last prefix computed is kept: while it opens every row (as the chat
         header and system prompt open every prompt of the cascade), batches reuse
         it without a forward pass; otherwise the rows' own shared prefix is computed
-        and kept. ``(0, None)``: no shared tokens, or a model whose cache cannot repeat.
+        and kept. ``(0, None)``: no shared tokens, a model whose cache cannot repeat,
+        or one where padding after the prefix would change what a row sees (then
+        rows are left-padded, as transformers' ``generate`` pads them): positions
+        counted by cache slot, or a sliding window that the padded rows plus
+        ``new_tokens`` would outgrow (windows count cache slots, padding included).
         """
-        if not self._cache_repeats or not encoded:
+        if not self._cache_repeats or not encoded or not self._middle_padding:
+            return 0, None
+        if self._window is not None and max(len(e) for e in encoded) + new_tokens > self._window:
             return 0, None
         known = self._prefix[0] if self._prefix is not None else ()
         if not known or not all(len(e) > len(known) and tuple(e[: len(known)]) == known for e in encoded):
@@ -103,8 +138,9 @@ class TransformersLLM:
                 return 0, None
             tokens = self.torch.tensor([encoded[0][:shared]], device=self.device)
             with self.torch.inference_mode():
-                cache = self.model(input_ids=tokens, use_cache=True, **self._last_only).past_key_values
-            if not hasattr(cache, "batch_repeat_interleave"):
+                out = self.model(input_ids=tokens, use_cache=True, **self._last_only)
+            cache = getattr(out, "past_key_values", None)
+            if not cache_can(cache, "batch_repeat_interleave"):
                 self._cache_repeats = False  # the model's cache type never will: stop paying for the prefix
                 return 0, None
             self._prefix = (tuple(encoded[0][:shared]), cache)
@@ -118,16 +154,16 @@ class TransformersLLM:
         """``position_ids`` for the forward pass, for models that take them: each row counts only its real tokens."""
         return {"position_ids": positions} if self._takes_positions else {}
 
-    def _prefill(self, encoded: Sequence[Sequence[int]]) -> tuple[Any, Any, Any]:
+    def _prefill(self, encoded: Sequence[Sequence[int]], new_tokens: int) -> tuple[Any, Any, Any]:
         """Run a batch of prompts, padded between the shared prefix and each row's own tokens.
 
         Returns the last position's logits (one row per prompt), the key/value cache
         and the attention mask over it.
         """
         torch = self.torch
-        shared, cache = self.prefix_cache(encoded)
+        shared, cache = self.prefix_cache(encoded, new_tokens)
         longest = max(len(e) for e in encoded) - shared
-        pad = self.tokenizer.pad_token_id
+        pad = self.pad_id
         ids = [[pad] * (longest - len(e) + shared) + [*e[shared:]] for e in encoded]
         mask = torch.tensor(
             [[1] * shared + [0] * (longest - len(e) + shared) + [1] * (len(e) - shared) for e in encoded],
@@ -143,7 +179,7 @@ class TransformersLLM:
                 **self._positions(positions),
                 **self._last_only,
             )
-        return out.logits[:, -1], out.past_key_values, mask
+        return out.logits[:, -1], getattr(out, "past_key_values", None), mask
 
     def generate(self, conversations: Sequence[list[dict[str, str]]]) -> list[str]:
         """Greedy replies for a batch of conversations, each ending with its first non-empty line.
@@ -155,7 +191,14 @@ class TransformersLLM:
         torch = self.torch
         if not conversations:
             return []
-        logits, cache, mask = self._prefill(self.encode(conversations))
+        if not self._batchable and len(conversations) > 1:
+            return [reply for c in conversations for reply in self.generate([c])]
+        logits, cache, mask = self._prefill(self.encode(conversations), self.max_new_tokens)
+        if cache is None and self.max_new_tokens > 1:
+            raise AdapterError(
+                f"{type(self.model).__name__} returns no key/value cache (past_key_values); the cascade's LLM "
+                "needs a transformers causal LM that does (an attention model)"
+            )
         replies: list[list[int]] = [[] for _ in conversations]
         done = [False] * len(conversations)
         active = list(range(len(conversations)))
@@ -171,7 +214,7 @@ class TransformersLLM:
             if all(done[row] for row in active) or step == self.max_new_tokens - 1:
                 break
             keep = [j for j, row in enumerate(active) if not done[row]]
-            if len(keep) < len(active) and hasattr(cache, "batch_select_indices"):
+            if len(keep) < len(active) and cache_can(cache, "batch_select_indices"):
                 kept = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(kept)
                 mask, chosen, active = mask[kept], chosen[kept], [active[j] for j in keep]
@@ -189,7 +232,9 @@ class TransformersLLM:
 
     def label_scores(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
         """Log-likelihood of each label (token ids) as the reply to each prompt (token ids), in batches."""
-        chunk = max(1, RANK_ROWS // len(label_ids))
+        if not label_ids:
+            raise ValueError("no labels to rank")
+        chunk = max(1, RANK_ROWS // len(label_ids)) if self._batchable else 1
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # chunks of similar lengths pad less
         scores: list[list[float]] = [[] for _ in encoded]
         for start in range(0, len(order), chunk):
@@ -200,20 +245,19 @@ class TransformersLLM:
 
     def _score(self, encoded: Sequence[Sequence[int]], label_ids: Sequence[Sequence[int]]) -> list[list[float]]:
         torch = self.torch
-        logits, cache, mask = self._prefill(encoded)
+        logits, cache, mask = self._prefill(encoded, max(len(ids) for ids in label_ids) - 1)
         first = torch.log_softmax(logits.float(), dim=-1)
         scores = [[float(first[r, ids[0]]) for ids in label_ids] for r in range(len(encoded))]
         longest = max(len(ids) for ids in label_ids)
         if longest == 1:
             return scores
-        if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+        if not cache_can(cache, "batch_repeat_interleave"):
             # A cache that cannot repeat: each prompt in full, once per label (any architecture).
-            pad = self.tokenizer.pad_token_id
             prompts = [{"input_ids": torch.tensor([e], device=self.device)} for e in encoded]
-            return [rank_scores(self.model, prompt, label_ids, pad) for prompt in prompts]
+            return [rank_scores(self.model, prompt, label_ids, self.pad_id) for prompt in prompts]
         labels = len(label_ids)
         cache.batch_repeat_interleave(labels)
-        follow = torch.full((len(encoded) * labels, longest - 1), self.tokenizer.pad_token_id, device=self.device)
+        follow = torch.full((len(encoded) * labels, longest - 1), self.pad_id, device=self.device)
         extra = torch.zeros_like(follow)
         for row in range(len(encoded)):
             for k, ids in enumerate(label_ids):

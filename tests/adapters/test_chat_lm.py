@@ -136,3 +136,38 @@ def test_the_prefix_is_computed_once_while_it_opens_every_row(llm: TransformersL
     other = [{"role": "user", "content": "no"}]
     llm.generate([other, other])
     assert computed == [2]
+
+
+def _tiny(kind: str, folder: Path):  # type: ignore[no-untyped-def]
+    import transformers as t
+
+    common = {"vocab_size": 12, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "initializer_range": 0.5}
+    small = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+             "num_key_value_heads": 1}
+    if kind == "mpt":  # ALiBi counted by cache slot, no position ids
+        return t.MptForCausalLM(t.MptConfig(d_model=16, n_heads=2, n_layers=2, max_seq_len=128, **common))
+    if kind == "mistral-window-4":  # a sliding window shorter than the prompts
+        return t.MistralForCausalLM(t.MistralConfig(sliding_window=4, **small, **common))
+    # LFM2: a convolution layer beside attention; its cache layers cannot repeat or drop rows
+    return t.Lfm2ForCausalLM(t.Lfm2Config(layer_types=["conv", "full_attention"], **small, **common))
+
+
+@pytest.mark.parametrize("kind", ["mpt", "mistral-window-4", "lfm2"])
+def test_models_that_padding_after_the_prefix_would_change_get_exact_batches(
+    kind: str, tiny_chat_lm: Path, tmp_path: Path
+) -> None:
+    """Positions by cache slot, sliding windows, conv layers: batched replies and scores still equal each prompt's."""
+    from transformers import AutoTokenizer
+
+    torch.manual_seed(0)
+    _tiny(kind, tmp_path).save_pretrained(tmp_path)
+    AutoTokenizer.from_pretrained(tiny_chat_lm).save_pretrained(tmp_path)
+    llm = TransformersLLM(str(tmp_path), None, "cpu", "float32", max_new_tokens=6)
+    batched = llm.generate(CONVERSATIONS)
+    assert batched == [reference_generate(llm, c, llm.max_new_tokens) for c in CONVERSATIONS]
+    labels = ["yes", "no", "high low one"]
+    ids = label_token_ids(llm.tokenizer, labels)
+    for answer, conversation in zip(llm.rank(CONVERSATIONS, labels), CONVERSATIONS, strict=True):
+        prompt = torch.tensor([llm.encode([conversation])[0]])
+        full = rank_scores(llm.model, {"input_ids": prompt}, ids, pad_id=0)
+        assert [*answer.label_scores.values()] == pytest.approx(full, abs=1e-5)
