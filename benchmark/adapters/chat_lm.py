@@ -106,7 +106,6 @@ class TransformersLLM:
         )
         self._baseline_cache: dict[str, list[float]] = {}
         self._prefix: tuple[tuple[int, ...], Any] | None = None
-        self._cache_repeats = self._batchable
 
     def encode(self, conversations: Sequence[list[dict[str, str]]]) -> list[list[int]]:
         """The token ids of each conversation's prompt, the reply to come next."""
@@ -127,7 +126,7 @@ class TransformersLLM:
         counted by cache slot, or a sliding window that the padded rows plus
         ``new_tokens`` would outgrow (windows count cache slots, padding included).
         """
-        if not self._cache_repeats or not encoded or not self._middle_padding:
+        if not self._batchable or not encoded or not self._middle_padding:
             return 0, None
         if self._window is not None and max(len(e) for e in encoded) + new_tokens > self._window:
             return 0, None
@@ -138,11 +137,7 @@ class TransformersLLM:
                 return 0, None
             tokens = self.torch.tensor([encoded[0][:shared]], device=self.device)
             with self.torch.inference_mode():
-                out = self.model(input_ids=tokens, use_cache=True, **self._last_only)
-            cache = getattr(out, "past_key_values", None)
-            if not cache_can(cache, "batch_repeat_interleave"):
-                self._cache_repeats = False  # the model's cache type never will: stop paying for the prefix
-                return 0, None
+                cache = self.model(input_ids=tokens, use_cache=True, **self._last_only).past_key_values
             self._prefix = (tuple(encoded[0][:shared]), cache)
         assert self._prefix is not None
         cache = copy.deepcopy(self._prefix[1])
@@ -214,7 +209,7 @@ class TransformersLLM:
             if all(done[row] for row in active) or step == self.max_new_tokens - 1:
                 break
             keep = [j for j, row in enumerate(active) if not done[row]]
-            if len(keep) < len(active) and cache_can(cache, "batch_select_indices"):
+            if len(keep) < len(active):  # only batchable models get several rows
                 kept = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(kept)
                 mask, chosen, active = mask[kept], chosen[kept], [active[j] for j in keep]
