@@ -104,15 +104,30 @@ class Metric:
     """Bootstrap resamples (fewer where each replicate is recomputed in Python)."""
     weighted: Callable[[Sequence[ScoredSet], np.ndarray], np.ndarray] | None = None
     """Optional fast form of ``corpus`` for many scored sets of equal size at once: each row of a ``(B, n)``
-    count matrix says how often each example is drawn; returns ``(sets, B)``. Must agree with ``corpus``."""
+    count matrix says how often each example is drawn; returns ``(sets, B)``. Must agree with ``corpus``.
+    It is one matrix product, so it is only taken where every per-example number is an integer (see
+    :meth:`replicates_many`)."""
 
     def replicates_many(self, sets: Sequence[ScoredSet], idx: np.ndarray) -> np.ndarray:
-        """``corpus`` for many scored sets of equal size on the same ``(B, n)`` index matrix: ``(sets, B)``."""
+        """``corpus`` for many scored sets of equal size on the same ``(B, n)`` index matrix: ``(sets, B)``.
+
+        Each set's row is bit-identical however many sets share the call, so a leaderboard cell does not depend
+        on which models were built together or on the cell cache. The matrix product of ``weighted`` sums in an
+        order the BLAS kernel chooses by matrix shape and CPU; over integer per-example numbers (0/1 correct,
+        edit errors and reference units) every partial sum is an exact float64 integer, so the order cannot
+        change the result. Real-valued numbers (absolute errors) are summed per set, in numpy's own order.
+        """
         if not sets:
             return np.zeros((0, len(idx)))
-        if self.weighted is None or idx.shape[1] == 0:
+        if self.weighted is None or idx.shape[1] == 0 or not all(_integral(s) for s in sets):
             return np.stack([self.corpus(s, idx) for s in sets])
         return self.weighted(sets, draw_counts(idx, sets[0].n))
+
+
+def _integral(s: ScoredSet) -> bool:
+    """Whether every per-example number of a scored set is an integer small enough to sum exactly in float64."""
+    limit = 2.0**40  # far below 2**53 even after summing 1000s of draws of each example
+    return all(bool(np.all((a == np.floor(a)) & (np.abs(a) < limit))) for a in (s.scores, s.errors, s.ref_units))
 
 
 METRICS: dict[str, Metric] = {}

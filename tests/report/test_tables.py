@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from helpers import make_suite
 
 from benchmark.planning import load_tasks
@@ -50,11 +52,66 @@ def test_all_models_at_once_equals_cell_by_cell(built) -> None:
     assert len(cells) == 9 and {c.n for c in cells} >= {5, 32}
     for cell in cells:
         normalised, ci, reps = _reference_cell(subs / cell.model, cell.task)
-        assert math.isclose(cell.normalised, normalised, abs_tol=1e-9) or (
-            math.isnan(cell.normalised) and math.isnan(normalised)
-        )
-        assert np.allclose(cell.ci, ci, equal_nan=True, atol=1e-9)
-        assert np.allclose(cell.normalised_reps, reps, equal_nan=True, atol=1e-9)
+        # Bit for bit, not within a tolerance: a cell must not depend on which models share its batch.
+        assert _same_float(cell.normalised, normalised)
+        assert all(_same_float(a, b) for a, b in zip(cell.ci, ci, strict=True))
+        assert np.array_equal(cell.normalised_reps, reps, equal_nan=True)
+
+
+def _same_float(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@pytest.fixture
+def many_models(built) -> tuple[Path, list]:
+    """``built`` plus four more seeded random models, so build batches can be cut in many ways."""
+    subs, tasks = built
+    tasks_root = subs.parent / "tasks"
+    for seed in range(4, 8):
+        evaluate("random", out=subs, tasks_root=tasks_root, name=f"random-{seed}", model_args={"seed": str(seed)})
+    return subs, tasks
+
+
+def _cell_numbers(cell) -> tuple:
+    return (cell.model, cell.task.key, cell.value, cell.ci, cell.normalised, cell.chance, cell.na_rate, cell.n)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_cells_are_identical_whatever_models_are_built_together(many_models, data) -> None:
+    subs, tasks = many_models
+    everyone = load_submissions(subs)
+    together = {(c.model, c.task.key): c for c in collect_cells(everyone, tasks)}
+    batch_of = data.draw(st.lists(st.integers(0, 3), min_size=len(everyone), max_size=len(everyone)))
+    for batch in set(batch_of):
+        members = [s for s, b in zip(everyone, batch_of, strict=True) if b == batch]
+        for cell in collect_cells(members, tasks):
+            other = together[(cell.model, cell.task.key)]
+            assert repr(_cell_numbers(cell)) == repr(_cell_numbers(other))  # repr: NaN equals NaN
+            assert np.array_equal(cell.normalised_reps, other.normalised_reps, equal_nan=True)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_written_tables_are_identical_whatever_the_cache_holds(many_models, tmp_path_factory, data) -> None:
+    subs, tasks = many_models
+    out = tmp_path_factory.mktemp("tables")
+    reference = _table_bytes(build_tables(subs, tasks), out / "fresh")
+    cache = out / ".cache"
+    build_tables(subs, tasks, cache=cache)
+    files = sorted(p.name for p in cache.iterdir())
+    damaged = data.draw(st.lists(st.sampled_from(files), unique=True))
+    for name in damaged:
+        if data.draw(st.booleans()):
+            (cache / name).unlink()
+        else:
+            (cache / name).write_bytes(b"damaged")
+    assert _table_bytes(build_tables(subs, tasks, cache=cache), out / "cached") == reference
+
+
+def _table_bytes(board, folder: Path) -> dict[str, bytes]:
+    written = write_tables(board, folder)
+    return {p.name: p.read_bytes() for p in written if p.name in ("tasks.csv", "leaderboard.json", "dimensions.csv")}
 
 
 def test_cell_cache_is_invisible_and_incremental(built, tmp_path: Path) -> None:
