@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from benchmark import __version__
 from benchmark.commands import tasks as tasks_commands
 from benchmark.commands.common import fail as _fail
+from benchmark.version import __version__
 
 if TYPE_CHECKING:
     from benchmark.scoring.labels import LabelResolver

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark import __version__
 from benchmark.adapters.base import Adapter
 from benchmark.controls import PLAIN, Variant
 from benchmark.submission.card import ModelCard, read_model_card, write_model_card
@@ -19,6 +18,7 @@ from benchmark.submission.records import read_records, run_path, set_aside
 from benchmark.task.card import Example
 from benchmark.task.folder import Task, TaskLoadError
 from benchmark.task.index import TaskIndex
+from benchmark.version import __version__
 
 
 class RunError(Exception):

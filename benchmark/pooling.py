@@ -24,7 +24,7 @@ from typing import Protocol
 from benchmark.adapters.base import Adapter
 from benchmark.batching import predict_pooled
 from benchmark.controls import PLAIN, UnitKey, Variant
-from benchmark.scaleout.batch import Output, to_records
+from benchmark.predicting import Output, to_records
 from benchmark.scaleout.shards import in_example_order, write_shard
 from benchmark.scoring.labels import LabelResolver
 from benchmark.submission.records import append_records, read_records, write_records_atomic

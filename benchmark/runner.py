@@ -20,14 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark import __version__
 from benchmark.adapters.base import Adapter, AdapterError
-from benchmark.adapters.registry import SpecError, build_adapter
+from benchmark.adapters.registry import SpecError, build_adapter, class_origin
 from benchmark.batching import AUTO, predict_stream
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
 from benchmark.planning import RunError, TaskPlan, load_tasks, plan_task, prepare_submission
 from benchmark.pooling import SYNC_SECONDS, run_pooled
-from benchmark.scaleout.batch import Output, to_records
+from benchmark.predicting import Output, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import fold_shards
@@ -50,6 +49,7 @@ from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task
 from benchmark.task.index import index_path
+from benchmark.version import __version__
 
 # ---------------------------------------------------------------- running
 
@@ -136,6 +136,8 @@ class RunRequest:
     """Seconds to wait for another run or score holding the submission's lock (0: fail at once)."""
     mix_tasks: bool = True
     """Form batches across tasks when the adapter can mix them (``Adapter.mixes_tasks``); False: per task."""
+    origin: str = ""
+    """Where an adapter object's class was defined (``registry.class_origin``), recorded in model.json."""
 
 
 @dataclass
@@ -211,7 +213,8 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
             raise RunError(f"{exc}; move the file aside to start that task over") from exc
         result = RunResult(submission=submission, plans=plans)
         if not request.dry_run:
-            prepare_submission(submission, request.spec, request.args, adapter, variant.card_fields(base))
+            links = variant.card_fields(base) | ({"origin": request.origin} if request.origin else {})
+            prepare_submission(submission, request.spec, request.args, adapter, links)
             execute(adapter, request, result, progress, variant)
     return result
 
@@ -388,6 +391,8 @@ def evaluate(
     """
     adapter = model if isinstance(model, Adapter) else None
     spec = f"{type(model).__module__}:{type(model).__qualname__}" if adapter is not None else str(model)
+    if adapter is not None and name is None:
+        name = object_name(adapter)
     request = RunRequest(
         spec=spec,
         args=dict(model_args or {}),
@@ -395,6 +400,7 @@ def evaluate(
         tasks_root=Path(tasks_root),
         out=Path(out),
         name=name,
+        origin=class_origin(type(adapter)) if adapter is not None else "",
         limit=limit,
         batch_size=batch_size,
         resolvers=resolvers,
@@ -405,6 +411,22 @@ def evaluate(
         mix_tasks=mix_tasks,
     )
     return run(request).summaries
+
+
+def object_name(adapter: Adapter) -> str:
+    """The submission name of an adapter object: its ``name``, else a slug of its class name.
+
+    Raises:
+        RunError: its ``name`` cannot be a folder name (the message says how to fix it).
+    """
+    if adapter.name is None:
+        return submission_name(type(adapter).__name__)
+    if not isinstance(adapter.name, str) or not re.match(SUBMISSION_NAME, adapter.name):
+        raise RunError(
+            f"{type(adapter).__qualname__}.name = {adapter.name!r} cannot name a submission folder: use letters, "
+            "digits and _ . + - starting with a letter or digit (e.g. 'my-model'), or pass evaluate(..., name=...)"
+        )
+    return adapter.name
 
 
 # ---------------------------------------------------------------- re-scoring

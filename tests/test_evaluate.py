@@ -89,3 +89,80 @@ def test_model_card_keeps_the_latest_harness_version(tmp_path: Path) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), "harness_version": "0.0.1"}))
     evaluate("majority", out=tmp_path / "subs", tasks_root=tmp_path / "tasks")
     assert json.loads(path.read_text())["harness_version"] == benchmark.__version__
+
+
+SCRIPT = '''
+import sys
+from benchmark import Adapter, evaluate
+
+
+class FirstLabel(Adapter):
+    """A model defined in a script, as a user would in a notebook cell."""
+
+    needs_audio = False
+
+    def predict(self, card, batch):
+        return [card.labels[0] for _ in batch]
+
+
+if __name__ == "__main__":
+    (summary,) = evaluate(FirstLabel(), tasks="ToneHeight", out=sys.argv[1], tasks_root=sys.argv[2])
+    print("examples", summary.n)
+'''
+
+
+def test_a_script_that_defines_its_adapter_writes_a_valid_submission(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    make_task(tmp_path / "tasks")
+    script = tmp_path / "my_eval.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "subs"), str(tmp_path / "tasks")],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "examples 32" in done.stdout
+    card = read_model_card(tmp_path / "subs" / "FirstLabel")  # named after the class, not "__main__-FirstLabel"
+    assert card.name == "FirstLabel" and card.adapter == "__main__:FirstLabel"
+    assert str(script) in card.origin and f"--model {script}:FirstLabel" in card.origin
+    assert len(read_records(run_path(tmp_path / "subs" / "FirstLabel", "ToneHeight", "1.0.0"))) == 32
+
+
+class NamedAdapter(LoudnessAdapter):
+    name = "loudness-v2"
+
+
+class BadlyNamedAdapter(LoudnessAdapter):
+    name = "my model!"
+
+
+def test_an_adapter_object_is_named_by_its_name_or_a_one_line_error(tmp_path: Path) -> None:
+    make_task(tmp_path / "tasks")
+    evaluate(NamedAdapter(), tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tmp_path / "tasks", limit=2)
+    assert read_model_card(tmp_path / "subs" / "loudness-v2").origin.startswith(f"{NamedAdapter.__module__}:")
+    with pytest.raises(RunError) as err:
+        evaluate(BadlyNamedAdapter(), tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tmp_path / "tasks")
+    message = str(err.value)
+    assert "\n" not in message and "'my model!'" in message and "name=" in message
+
+
+def test_a_class_from_a_notebook_is_recorded_as_not_reimportable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from benchmark.adapters.registry import class_origin
+
+    monkeypatch.setitem(__import__("sys").modules, "__main__", types.ModuleType("__main__"))  # no __file__
+    cls = type("CellModel", (Adapter,), {"__module__": "__main__"})
+    assert "cannot be re-imported" in class_origin(cls)
+
+    def factory() -> type:
+        class Local(Adapter):
+            pass
+
+        return Local
+
+    assert "inside a function" in class_origin(factory())

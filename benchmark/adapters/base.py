@@ -101,6 +101,9 @@ class Adapter:
     mixes_tasks: ClassVar[bool] = False
     default_batch_size: int = 16
     """Examples per predict call when ``--batch-size`` is not given (an instance may set its own)."""
+    name: str | None = None
+    """The submission name of runs of this adapter object (``evaluate(MyAdapter())``); None: the class name.
+    Runs from a spec string are named after the spec (``probe:fbank`` -> ``probe-fbank``)."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 

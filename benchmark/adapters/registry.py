@@ -167,6 +167,25 @@ def load_class(target: str, origin: str) -> type[Adapter]:
     return cls
 
 
+def class_origin(cls: type) -> str:
+    """Where an adapter class was defined, and whether ``bench run --model`` can load it again (for model.json)."""
+    where = f"{cls.__module__}:{cls.__qualname__}"
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if "<locals>" in cls.__qualname__:
+        return f"{where}: defined inside a function, so it cannot be loaded by name; define it at module level"
+    if cls.__module__ != "__main__":
+        return f"{where} ({file})" if file else where
+    if file:
+        return (
+            f"{where}: defined in the script {file}, which cannot be imported by module name; "
+            f"`bench run --model {file}:{cls.__qualname__}` loads the same class"
+        )
+    return (
+        f"{where}: defined in a notebook or an interactive session, so it cannot be re-imported; "
+        f"keep the class in a .py file to re-run it with `bench run --model file.py:{cls.__qualname__}`"
+    )
+
+
 def build_adapter(spec: str, args: dict[str, str] | None = None) -> Adapter:
     """Build (not load) the adapter for ``spec`` with keyword arguments from ``--model-arg``.
 

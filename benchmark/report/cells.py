@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from benchmark import __version__
 from benchmark.scoring.aggregate import bootstrap_indices, normalised_scores
 from benchmark.scoring.metrics import METRICS, scored_set
 from benchmark.submission.records import Record
+from benchmark.version import __version__
 
 CACHE_FORMAT = 1
 

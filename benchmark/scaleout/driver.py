@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmark.adapters.base import Adapter
-from benchmark.scaleout.batch import Variant, to_records
+from benchmark.predicting import Variant, to_records
 from benchmark.scaleout.cluster import Placement, connect, placement
 from benchmark.scaleout.options import RayOptions, ScaleOutError
 from benchmark.scaleout.shards import merge_shards, write_shard

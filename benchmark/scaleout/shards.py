@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from benchmark.scaleout.batch import Variant
+from benchmark.predicting import Variant
 from benchmark.scaleout.units import Work
 from benchmark.submission.records import Record, read_records, write_records_atomic
 from benchmark.task.folder import Task

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmark.adapters.base import Adapter, AdapterError
 from benchmark.adapters.registry import build_adapter
-from benchmark.scaleout.batch import Output, Variant, predict_batch
+from benchmark.predicting import Output, Variant, predict_batch
 from benchmark.scaleout.units import Unit
 from benchmark.task.folder import Task, TaskLoadError, load_task
 

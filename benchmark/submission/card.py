@@ -35,6 +35,9 @@ class ModelCard(BaseModel):
     """Licence of the model weights."""
     trained_on: list[str] = Field(default_factory=list)
     """Tasks whose data the model saw in training; they count as "seen" on the leaderboard."""
+    origin: str = ""
+    """For an adapter object run from Python (``evaluate(MyAdapter())``): where its class was defined, and
+    whether ``bench run --model`` can load it again (a class defined in a notebook cannot be)."""
     harness_version: str = ""
     """``benchmark.__version__`` that produced the runs."""
     base: str | None = None
@@ -48,8 +51,11 @@ class ModelCard(BaseModel):
 
 
 def submission_name(spec: str) -> str:
-    """A folder-safe submission name derived from an adapter spec (``probe:fbank`` -> ``probe-fbank``)."""
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", spec).strip("-") or "model"
+    """A folder-safe submission name derived from an adapter spec or class name (``probe:fbank`` -> ``probe-fbank``).
+
+    It starts with a letter or digit, as ``SUBMISSION_NAME`` asks (``_MyModel`` -> ``MyModel``).
+    """
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", spec).strip("-_.+") or "model"
 
 
 def read_model_card(submission: Path) -> ModelCard:

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from benchmark import __version__
 from benchmark.task.audio import FolderIndex
 from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task, load_task
+from benchmark.version import __version__
 
 INDEX_FORMAT = 1
 RACY_NS = 2_000_000_000

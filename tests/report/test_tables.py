@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import make_suite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from helpers import make_suite
 
 from benchmark.planning import load_tasks
 from benchmark.report.cells import task_seed

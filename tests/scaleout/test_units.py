@@ -13,8 +13,8 @@ from benchmark.adapters.baselines import RandomAdapter
 from benchmark.cli import app
 from benchmark.controls import PLAIN
 from benchmark.planning import plan_task
+from benchmark.predicting import Output, queries_for, to_records
 from benchmark.runner import RunRequest, run
-from benchmark.scaleout.batch import Output, queries_for, to_records
 from benchmark.scaleout.cluster import check_reachable, host_port, placement
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import merge_shards, shard_dir, write_shard

@@ -1,4 +1,9 @@
-"""One batch of examples through an adapter: the step shared by the local runner and the Ray workers."""
+"""One batch of examples answered and scored: the step that local, pooled and distributed runs share.
+
+The runner (per task), ``pooling`` (batches across tasks) and the Ray workers of ``scaleout`` all call
+:func:`predict_batch` (or the adapter directly, for pooled batches) and :func:`to_records`, so every kind of
+run writes the same records.
+"""
 
 from __future__ import annotations
 
