@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from benchmark.scoring.metrics import METRICS, scored_set
 from benchmark.submission.records import Record
 from benchmark.version import __version__
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass
@@ -153,7 +154,14 @@ def cell_key(run_hash: str, task_hash: str, resamples: int) -> str:
 
 
 class CellCache:
-    """Per-submission cells keyed by run-file hash; ``None`` folder disables it."""
+    """Per-submission cells keyed by run-file hash, each model's dimension rows, and each task's chance level.
+
+    Files, per model: ``<model>.json`` (the cells' numbers and keys, its dimension rows) and
+    ``<model>.reps/<sha256>.npy`` (the cells' bootstrap replicates, content-addressed). The replicates are
+    memory-mapped, so a model whose cells and dimension rows all come from the cache costs a small JSON read:
+    a rebuild reads only what changed. ``chance.json`` keeps each task's chance level by content hash.
+    A ``None`` folder disables it.
+    """
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -161,24 +169,33 @@ class CellCache:
         self.fresh: dict[str, dict[str, tuple[str, CellStats]]] = {}
         self.stat_hashes: dict[str, dict[str, list[Any]]] = {}
         self.dirty: set[str] = set()
+        self.dimensions_loaded: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self.dimensions_fresh: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        self.chances: dict[str, Any] | None = None
+        self.chances_dirty = False
 
     def _path(self, model: str) -> Path:
-        return (self.folder or Path(".")) / f"{model}.npz"
+        return (self.folder or Path(".")) / f"{model}.json"
 
     def _load(self, model: str) -> dict[str, tuple[str, CellStats]]:
         if model in self.loaded or self.folder is None:
             return self.loaded.setdefault(model, {})
         entries: dict[str, tuple[str, CellStats]] = {}
         try:
-            with np.load(self._path(model), allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                reps = data["reps"]
+            meta = json.loads(self._path(model).read_text(encoding="utf-8"))
             if meta.get("format") == CACHE_FORMAT:
+                # A plain-ndarray view of the map: still read lazily, without np.memmap's cost per row slice.
+                reps = np.load(self._path(model).with_suffix(".reps") / meta["reps"], mmap_mode="r").view(np.ndarray)
+                if reps.ndim != 2 or len(reps) != len(meta["cells"]):
+                    raise ValueError("replicates do not match the cells")
                 self.stat_hashes[model] = meta["stats"]
                 for (task_key, key, stats), row in zip(meta["cells"], reps, strict=True):
                     entries[task_key] = (key, _stats_from_json(stats, row))
+                if meta.get("dimensions"):
+                    self.dimensions_loaded[model] = (meta["dimensions"]["key"], meta["dimensions"]["rows"])
         except (OSError, ValueError, KeyError, TypeError):
             entries = {}  # missing or unreadable: recompute (the cache is only ever a shortcut)
+            self.dimensions_loaded.pop(model, None)
         self.loaded[model] = entries
         return entries
 
@@ -209,28 +226,100 @@ class CellCache:
         self.fresh.setdefault(model, {})[task_key] = (key, stats)
         self.dirty.add(model)
 
+    def dimensions_key(self, model: str, cells: Sequence[tuple[str, str, bool]]) -> str | None:
+        """What a model's dimension rows depend on: its cells' keys, dimensions and seen flags; None uncached."""
+        used = self.fresh.get(model, {})
+        if self.folder is None or any(task_key not in used for task_key, _, _ in cells):
+            return None
+        parts = sorted((task_key, used[task_key][0], dimension, seen) for task_key, dimension, seen in cells)
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+    def dimensions(self, model: str, key: str | None) -> list[dict[str, Any]] | None:
+        """A model's cached dimension rows, when ``key`` matches."""
+        found = self.dimensions_loaded.get(model)
+        if key is None or found is None or found[0] != key:
+            return None
+        self.dimensions_fresh[model] = found
+        return found[1]
+
+    def put_dimensions(self, model: str, key: str | None, rows: list[dict[str, Any]]) -> None:
+        """Remember a model's computed dimension rows."""
+        if key is not None:
+            self.dimensions_fresh[model] = (key, rows)
+
+    def _chances(self) -> dict[str, Any]:
+        if self.chances is None:
+            try:
+                loaded = json.loads(((self.folder or Path(".")) / "chance.json").read_text(encoding="utf-8"))
+                self.chances = loaded if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT else {}
+            except (OSError, ValueError):
+                self.chances = {}
+        return self.chances
+
+    def chance(self, task_key: str, key: str) -> Any:
+        """A task's cached chance level (as ``put_chance`` stored it), when ``key`` matches; else None."""
+        if self.folder is None:
+            return None
+        entry = self._chances().get(task_key)
+        return entry["value"] if isinstance(entry, dict) and entry.get("key") == key else None
+
+    def put_chance(self, task_key: str, key: str, value: Any) -> None:
+        """Remember a task's chance level (any JSON value)."""
+        if self.folder is not None:
+            self._chances()[task_key] = {"key": key, "value": value}
+            self.chances_dirty = True
+
     def save(self) -> None:
         """Write each submission's cells that changed (atomically); cells not used in this build are dropped."""
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for model, cells in self.fresh.items():
-            if model not in self.dirty and cells.keys() == self.loaded.get(model, {}).keys():
+            dims = self.dimensions_fresh.get(model)
+            unchanged = model not in self.dirty and cells.keys() == self.loaded.get(model, {}).keys()
+            if unchanged and dims == self.dimensions_loaded.get(model):
                 continue
-            keys = sorted(cells)
-            meta = {
-                "format": CACHE_FORMAT,
-                "stats": self.stat_hashes.get(model, {}),
-                "cells": [[k, cells[k][0], _stats_to_json(cells[k][1])] for k in keys],
-            }
-            reps = [cells[k][1].normalised_reps for k in keys]
-            width = max((len(r) for r in reps), default=0)
-            matrix = np.full((len(keys), width), np.nan)
-            for i, r in enumerate(reps):
-                matrix[i, : len(r)] = r
-            tmp = self._path(model).with_suffix(".tmp.npz")
-            np.savez(tmp, meta=np.array(json.dumps(meta)), reps=matrix, widths=np.array([len(r) for r in reps]))
-            os.replace(tmp, self._path(model))
+            self._save_model(model, cells, dims)
+        if self.chances_dirty and self.chances is not None:
+            self.chances["format"] = CACHE_FORMAT
+            _write_atomic(self.folder / "chance.json", json.dumps(self.chances))
+
+    def _save_model(
+        self, model: str, cells: dict[str, tuple[str, CellStats]], dims: tuple[str, list[dict[str, Any]]] | None
+    ) -> None:
+        keys = sorted(cells)
+        reps = [cells[k][1].normalised_reps for k in keys]
+        width = max((len(r) for r in reps), default=0)
+        matrix = np.full((len(keys), width), np.nan)
+        for i, r in enumerate(reps):
+            matrix[i, : len(r)] = r
+        # Content-addressed: the JSON that names it is replaced last, so a crash never pairs new numbers with old
+        # replicates; files no JSON names any more are removed afterwards.
+        folder = self._path(model).with_suffix(".reps")
+        folder.mkdir(exist_ok=True)
+        name = hashlib.sha256(matrix.tobytes() + str(matrix.shape).encode()).hexdigest()[:32] + ".npy"
+        if not (folder / name).exists():
+            tmp = folder / f".{name}.tmp"
+            with tmp.open("wb") as f:
+                np.save(f, matrix, allow_pickle=False)
+            os.replace(tmp, folder / name)
+        meta = {
+            "format": CACHE_FORMAT,
+            "stats": self.stat_hashes.get(model, {}),
+            "cells": [[k, cells[k][0], _stats_to_json(cells[k][1])] for k in keys],
+            "reps": name,
+            "dimensions": {"key": dims[0], "rows": dims[1]} if dims is not None else None,
+        }
+        _write_atomic(self._path(model), json.dumps(meta))
+        for old in folder.glob("*.npy"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _stats_to_json(s: CellStats) -> dict[str, Any]:
@@ -256,6 +345,6 @@ def _stats_from_json(d: dict[str, Any], row: np.ndarray) -> CellStats:
         tiers={str(k): int(v) for k, v in d["tiers"].items()},
         chance=float(d["chance"]),
         normalised=float(d["normalised"]),
-        normalised_reps=row[: int(d["width"])],  # a view of the loaded matrix, which nothing writes to
+        normalised_reps=row[: int(d["width"])],  # a view of the memory-mapped matrix, read only if used
         seconds=float(d["seconds"]),
     )

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from benchmark.report.cells import CellCache, CellStats, cell_key, compute_cells, percentile_cis
+from benchmark.report.cells import CellCache, CellStats, cell_key, code_stamp, compute_cells, percentile_cis
 from benchmark.report.inventory import LeftOut, Submission, take_inventory, usable_records
 from benchmark.report.inventory import load_submissions as load_submissions  # re-exported: it used to live here
 from benchmark.scoring.chance import majority_answer
@@ -91,6 +91,29 @@ class Chance:
         return self.scored.replicates(idx)
 
 
+def cached_chance(task: Task, store: CellCache) -> Chance:
+    """``chance_of`` through the cell cache (keyed by the task's content hash and the scoring code)."""
+    key = f"{task.content_hash}/{code_stamp()}"
+    found = store.chance(task.key, key)
+    if isinstance(found, dict):
+        if "constant" in found:
+            return Chance(None, math.nan if found["constant"] is None else float(found["constant"]))
+        rows = [_Scored(*row) for row in found["rows"]]
+        return Chance(scored_set(task.card.metric, rows, task.card.labels or ()))
+    chance = chance_of(task)
+    if chance.scored is None:
+        store.put_chance(task.key, key, {"constant": chance.constant if math.isfinite(chance.constant) else None})
+    else:
+        s = chance.scored
+        columns = (s.references, s.answers, s.scores.tolist(), s.errors.tolist(), s.ref_units.tolist(), _values(s))
+        store.put_chance(task.key, key, {"rows": [list(r) for r in zip(*columns, strict=True)]})
+    return chance
+
+
+def _values(s: ScoredSet) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in s.values.tolist()]
+
+
 def chance_of(task: Task) -> Chance:
     """Score the majority baseline's answer on every test example (no train split: 1/K or the worst value)."""
     card = task.card
@@ -119,8 +142,11 @@ class _Scored(NamedTuple):
     value: float | None
 
 
+_STATS_FIELDS = tuple(f.name for f in fields(CellStats))
+
+
 def _make_cell(sub: Submission, task: Task, stats: CellStats) -> Cell:
-    numbers = {f.name: getattr(stats, f.name) for f in fields(CellStats)}
+    numbers = {name: getattr(stats, name) for name in _STATS_FIELDS}
     seen = task.name in sub.card.trained_on
     return Cell(**numbers, model=sub.card.name, task=task, seen=seen, protocol=sub.card.protocol)
 
@@ -131,14 +157,18 @@ def collect_cells(
     resamples: int = RESAMPLES,
     cache: Path | None = None,
     left_out: list[LeftOut] | None = None,
+    store: CellCache | None = None,
 ) -> list[Cell]:
     """One cell per (model, task) that has at least one current record.
 
     All models of a task are bootstrapped together; with ``cache`` (a folder), cells
     of run files that did not change since the last build are read back instead. Run
     files read here that hold records that do not count are named in ``left_out``.
+    With ``store`` (an open cell cache) the caller saves it when done, instead.
     """
-    store = CellCache(cache)
+    own = store is None
+    store = store if store is not None else CellCache(cache)
+    cache = store.folder
     cells: dict[tuple[int, str], Cell] = {}
     run_files = [_run_files(sub.folder) for sub in submissions]
     for task in tasks:
@@ -161,11 +191,13 @@ def collect_cells(
                 todo.append((i, key, records))
         if todo:
             positions = {e.id: j for j, e in enumerate(task.split("test"))}
-            computed = compute_cells(task, [r for _, _, r in todo], chance_of(task), resamples, positions)
+            chance = cached_chance(task, store)
+            computed = compute_cells(task, [r for _, _, r in todo], chance, resamples, positions)
             for (i, key, _), stats in zip(todo, computed, strict=True):
                 store.put(submissions[i].folder.name, task.key, key, stats)
                 cells[(i, task.key)] = _make_cell(submissions[i], task, stats)
-    store.save()
+    if own:
+        store.save()
     return [cells[(i, t.key)] for i in range(len(submissions)) for t in tasks if (i, t.key) in cells]
 
 
@@ -238,29 +270,47 @@ def _row(model: str, split: str, dimension: str, score: float, ci: tuple[float, 
     }
 
 
-def dimension_rows(cells: Sequence[Cell], models: Sequence[str]) -> list[dict[str, Any]]:
-    """Per model, split and dimension: mean normalised score, interval, number of tasks; plus overall."""
-    pending: list[tuple[str, str, str, float, np.ndarray, int]] = []
+def dimension_rows(
+    cells: Sequence[Cell], models: Sequence[str], store: CellCache | None = None
+) -> list[dict[str, Any]]:
+    """Per model, split and dimension: mean normalised score, interval, number of tasks; plus overall.
+
+    A model's rows depend on its own cells only; with ``store`` they are reused while its cells are unchanged.
+    """
     by_model: dict[str, list[Cell]] = {}
     for c in cells:
-        if math.isfinite(c.normalised):
-            by_model.setdefault(c.model, []).append(c)
+        by_model.setdefault(c.model, []).append(c)
+    rows: list[dict[str, Any]] = []
     for model in models:
-        for split in SPLITS:
-            mine = [c for c in by_model.get(model, []) if _keep(c, split)]
-            by_dim: dict[str, list[tuple[float, np.ndarray]]] = {}
-            for c in mine:
-                by_dim.setdefault(c.task.card.dimension, []).append((c.normalised, c.normalised_reps))
-            dim_means: list[tuple[float, np.ndarray]] = []
-            for dim in DIMENSIONS:
-                parts = by_dim.get(dim, [])
-                if parts:
-                    dim_means.append(_mean_of(parts))
-                    pending.append((model, split, dim, *dim_means[-1], len(parts)))
-            if dim_means:
-                pending.append((model, split, "overall", *_mean_of(dim_means), len(mine)))
-    cis = _intervals([entry[4] for entry in pending])
-    return [_row(m, split, dim, score, cis[i], n) for i, (m, split, dim, score, _, n) in enumerate(pending)]
+        mine = by_model.get(model, [])
+        used = [(c.task.key, c.task.card.dimension, c.seen) for c in mine]
+        key = store.dimensions_key(model, used) if store else None
+        cached = store.dimensions(model, key) if store else None
+        if cached is None:
+            cached = _model_dimension_rows(model, [c for c in mine if math.isfinite(c.normalised)])
+            if store:
+                store.put_dimensions(model, key, cached)
+        rows += cached
+    return rows
+
+
+def _model_dimension_rows(model: str, cells: Sequence[Cell]) -> list[dict[str, Any]]:
+    pending: list[tuple[str, str, float, np.ndarray, int]] = []
+    for split in SPLITS:
+        mine = [c for c in cells if _keep(c, split)]
+        by_dim: dict[str, list[tuple[float, np.ndarray]]] = {}
+        for c in mine:
+            by_dim.setdefault(c.task.card.dimension, []).append((c.normalised, c.normalised_reps))
+        dim_means: list[tuple[float, np.ndarray]] = []
+        for dim in DIMENSIONS:
+            parts = by_dim.get(dim, [])
+            if parts:
+                dim_means.append(_mean_of(parts))
+                pending.append((split, dim, *dim_means[-1], len(parts)))
+        if dim_means:
+            pending.append((split, "overall", *_mean_of(dim_means), len(mine)))
+    cis = _intervals([entry[3] for entry in pending])
+    return [_row(model, split, dim, score, cis[i], n) for i, (split, dim, score, _, n) in enumerate(pending)]
 
 
 def _intervals(replicates: list[np.ndarray]) -> list[tuple[float, float]]:
@@ -336,11 +386,14 @@ def build_tables(
     """
     inventory = take_inventory(submissions_root, tasks, read=False)
     subs = [s for s in inventory.submissions if s.card.base is None]
-    cells = collect_cells(subs, tasks, resamples, cache, inventory.left_out)
+    store = CellCache(cache)
+    cells = collect_cells(subs, tasks, resamples, left_out=inventory.left_out, store=store)
     models = [s.card.model_dump() for s in subs]
-    return Leaderboard(
+    board = Leaderboard(
         models=models,
         tasks=task_rows(cells),
-        dimensions=dimension_rows(cells, [s.card.name for s in subs]),
+        dimensions=dimension_rows(cells, [s.card.name for s in subs], store),
         left_out=inventory.left_out,
     )
+    store.save()
+    return board

@@ -99,7 +99,7 @@ def test_written_tables_are_identical_whatever_the_cache_holds(many_models, tmp_
     reference = _table_bytes(build_tables(subs, tasks), out / "fresh")
     cache = out / ".cache"
     build_tables(subs, tasks, cache=cache)
-    files = sorted(p.name for p in cache.iterdir())
+    files = sorted(str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file())
     damaged = data.draw(st.lists(st.sampled_from(files), unique=True))
     for name in damaged:
         if data.draw(st.booleans()):
@@ -119,7 +119,9 @@ def test_cell_cache_is_invisible_and_incremental(built, tmp_path: Path) -> None:
     cache = tmp_path / "tables" / ".cache"
     fresh = build_tables(subs, tasks)
     first = build_tables(subs, tasks, cache=cache)
-    assert sorted(p.name for p in cache.iterdir()) == ["majority.npz", "random-short.npz", "random.npz"]
+    names = ["majority", "random", "random-short"]
+    assert sorted(p.name for p in cache.glob("*.json")) == sorted([f"{m}.json" for m in names] + ["chance.json"])
+    assert all(len(list((cache / f"{m}.reps").glob("*.npy"))) == 1 for m in names)
     stamps = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
     again = build_tables(subs, tasks, cache=cache)
     assert fresh.tasks == first.tasks == again.tasks and fresh.dimensions == first.dimensions == again.dimensions
@@ -131,12 +133,12 @@ def test_cell_cache_is_invisible_and_incremental(built, tmp_path: Path) -> None:
     append_records(path, [extra])
     updated = build_tables(subs, tasks, cache=cache)
     assert updated.tasks == build_tables(subs, tasks).tasks
-    changed = {p.name for p in cache.iterdir() if p.stat().st_mtime_ns != stamps[p.name]}
-    assert changed == {"random-short.npz"}
+    changed = {p.name for p in cache.glob("*.json") if p.stat().st_mtime_ns != stamps[p.name]}
+    assert changed == {"random-short.json"}
     row = next(r for r in updated.tasks if r["model"] == "random-short" and r["task"] == task.name)
     assert row["n"] == 6
     # A damaged cache file is ignored, never trusted.
-    (cache / "random.npz").write_bytes(b"not a cache")
+    (cache / "random.json").write_bytes(b"not a cache")
     assert build_tables(subs, tasks, cache=cache).tasks == updated.tasks
 
 
