@@ -66,6 +66,11 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "licence does not permit redistribution",
         "tasks are redistributed: use data under a licence such as CC-BY-4.0",
     ),
+    "T144": (
+        "warning",
+        "licence unknown: imported for local use only",
+        "find the data's licence and write its SPDX id into task.json; never publish this folder",
+    ),
     "T142": ("error", "audio_inputs below 1", "set audio_inputs to the number of clips per example"),
     "T143": ("error", "language is not a BCP-47 tag", "use codes such as en, de, pt-BR, yue"),
     # examples.jsonl
@@ -133,7 +138,7 @@ CODES: dict[str, tuple[Level, str, str]] = {
 }
 
 # Score-protecting warnings that pull-request CI (`bench validate --format github`, or `--strict`) counts as errors.
-STRICT_CODES = frozenset({"T107", "T134", "T135", "T136", "T213", "T214", "T401", "T402"})
+STRICT_CODES = frozenset({"T107", "T134", "T135", "T136", "T144", "T213", "T214", "T401", "T402"})
 
 
 class Finding(BaseModel):

@@ -1,13 +1,16 @@
 """Convert Dynamic-SUPERB instances (Hugging Face datasets) to task folders and back.
 
 A Dynamic-SUPERB instance has the columns ``file``, ``audio``, ``instruction`` and
-``label`` (and ``audio2``... for multi-audio tasks). Audio is read with
-``Audio(decode=False)`` and decoded with soundfile, so no torchcodec is needed.
+``label`` (and ``audio2``... for multi-audio tasks, or other columns typed ``Audio``). Audio is
+read with ``Audio(decode=False)`` and decoded with soundfile, so no torchcodec is needed. The
+licence and download size of a hub instance come from its dataset card and file list
+(``hub_info``); a local copy's licence from the ``README.md`` front matter next to it.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import re
@@ -20,10 +23,16 @@ import numpy as np
 
 from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task
 from benchmark.task.audio import MAX_FILE_BYTES, MAX_SECONDS, SAMPLE_RATE, AudioError, read_audio
+from benchmark.task.card import NON_REDISTRIBUTABLE_LICENSES, REDISTRIBUTABLE_LICENSES
 from benchmark.task.writer import TaskWriter
 
 AUDIO_COLUMN = re.compile(r"^audio(\d*)$")
 HF_SPLIT_TO_OURS = {"train": "train", "test": "test", "validation": "test", "dev": "test"}
+MARKER = ".import.json"
+"""File in a task folder written by a catalog import: the instance, hub path and revision it came from."""
+LOCAL_USE_LICENSE = "LicenseRef-DynamicSUPERB-local-use-only"
+"""Recorded when neither the catalog nor the dataset card names a licence: not for redistribution."""
+_SPDX_BY_LOWER = {x.lower(): x for x in REDISTRIBUTABLE_LICENSES | NON_REDISTRIBUTABLE_LICENSES}
 
 
 class ConversionError(Exception):
@@ -75,9 +84,15 @@ def _load_local(datasets: Any, path: Path) -> dict[str, Any]:
     return dict(datasets.load_dataset("parquet", data_files=by_split))
 
 
-def _audio_columns(columns: list[str]) -> list[str]:
-    found = [c for c in columns if AUDIO_COLUMN.match(c)]
-    return sorted(found, key=lambda c: int(AUDIO_COLUMN.match(c).group(1) or 1))  # type: ignore[union-attr]
+def _audio_columns(columns: list[str], features: Any = None) -> list[str]:
+    """``audio``, ``audio2``... in order, then any other column typed ``Audio`` (e.g. ``enrollment``)."""
+    found = sorted(
+        (c for c in columns if AUDIO_COLUMN.match(c)),
+        key=lambda c: int(AUDIO_COLUMN.match(c).group(1) or 1),  # type: ignore[union-attr]
+    )
+    features = features or {}
+    typed = [c for c in columns if c not in found and type(features.get(c)).__name__ == "Audio"]
+    return found + typed
 
 
 def _decode(cell: dict[str, Any] | None, where: str) -> np.ndarray:
@@ -127,7 +142,7 @@ def _rows(splits: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
 
     for hf_split, ds in splits.items():
         ours = HF_SPLIT_TO_OURS.get(hf_split, "test")
-        for col in _audio_columns(ds.column_names):
+        for col in _audio_columns(ds.column_names, ds.features):
             try:
                 ds = ds.cast_column(col, datasets.Audio(decode=False))
             except Exception as exc:  # pyarrow raises many types for a column of the wrong shape
@@ -168,8 +183,12 @@ def import_hf(
     description: str | None = None,
     languages: list[str] | None = None,
     extra_instructions: list[str] | None = None,
+    marker: dict[str, str] | None = None,
 ) -> Path:
     """Convert a Dynamic-SUPERB instance into ``out_root/name`` and check that it loads.
+
+    ``marker``, when given, is written as ``MARKER`` inside the folder before it is moved into
+    place, so a folder that has one is complete.
 
     Raises:
         ConversionError: the source lacks a column, a row cannot be converted, or the
@@ -177,7 +196,7 @@ def import_hf(
     """
     splits = load_source(source, revision)
     first = next(iter(splits.values()))
-    audio_cols = _audio_columns(first.column_names)
+    audio_cols = _audio_columns(first.column_names, first.features)
     missing = [c for c in ("instruction", "label") if c not in first.column_names]
     if missing or not audio_cols:
         raise ConversionError(f"{source}: missing column(s) {missing or ['audio']}; found {first.column_names}")
@@ -200,6 +219,8 @@ def import_hf(
             extra_instructions or [],
             len(audio_cols),
         )
+        if marker is not None:
+            (writer.staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         writer.finish(card, examples, _readme(card, examples, source, revision))
     load_task(folder)  # raises TaskLoadError with every finding if the result breaks the contract
     return folder
@@ -213,7 +234,7 @@ def _convert_rows(
     used: set[str] = set()
     for split, i, row in _rows(splits):
         where = f"{source} split {split} row {i}"
-        ex_id = _safe_id(row.get("file"), len(used), used)
+        ex_id = _safe_id(row.get("file") or row.get("file1"), len(used), used)
         paths = []
         for k, col in enumerate(audio_cols):
             rel = f"audio/{ex_id}.flac" if k == 0 else f"audio/{ex_id}_{k + 1}.flac"
@@ -274,10 +295,14 @@ def _card(
     }
     if task_type == "classification":
         data["labels"] = sorted({str(e.label) for e in examples})
+    local_use = license_id == LOCAL_USE_LICENSE
     try:
-        return TaskCard.model_validate(data)
+        # A local-use copy is checked like any card, then marked: the contract (T141) keeps it from
+        # being redistributed or run until its real licence is written into task.json.
+        card = TaskCard.model_validate(data | {"license": "CC0-1.0"} if local_use else data)
     except ValueError as exc:
         raise ConversionError(f"the converted card would not validate: {exc}") from exc
+    return card.model_copy(update={"license": license_id}) if local_use else card
 
 
 def _readme(card: TaskCard, examples: list[Example], source: str, revision: str | None) -> str:
@@ -302,7 +327,7 @@ Revision: {revision or "not pinned"}.
 
 ## Licence
 
-{card.license}, as declared for the source data.
+{_licence_text(card.license)}
 
 ## Example
 
@@ -314,6 +339,50 @@ Revision: {revision or "not pinned"}.
 
 {chance or "Run `bench run --model majority` for the chance level."}
 """
+
+
+def spdx_license(value: Any) -> str | None:
+    """The SPDX id of a dataset card's ``license`` value (hub ids are lower case), or None if unknown."""
+    values = value if isinstance(value, list) else [value]
+    found = [_SPDX_BY_LOWER.get(str(v).strip().lower()) for v in values if v]
+    return found[0] if len(found) == 1 else None  # several licences: a person has to choose
+
+
+def card_license(folder: Path) -> str | None:
+    """The SPDX licence in the ``README.md`` front matter of a local dataset copy, or None."""
+    from huggingface_hub.repocard import metadata_load
+
+    readme = folder / "README.md"
+    if not readme.is_file() or readme.stat().st_size > 1_000_000:
+        return None
+    try:
+        meta = metadata_load(readme) or {}
+    except Exception:  # a broken card is a card without a licence
+        return None
+    return spdx_license(meta.get("license"))
+
+
+def hub_info(hub_path: str, revision: str | None) -> tuple[int | None, str | None, str | None]:
+    """(download bytes, SPDX licence, resolved commit) of a hub dataset; Nones where the hub cannot say."""
+    try:
+        from huggingface_hub import HfApi
+
+        info = HfApi().dataset_info(hub_path, revision=revision or None, files_metadata=True, timeout=20)
+    except Exception:  # offline, unknown repo, rate limit: the hub cannot say
+        return None, None, None
+    sizes = [s.size for s in info.siblings or [] if s.size is not None]
+    card = info.card_data.to_dict() if info.card_data is not None else {}
+    return (sum(sizes) if sizes else None), spdx_license(card.get("license")), info.sha
+
+
+def _licence_text(license_id: str) -> str:
+    if license_id == LOCAL_USE_LICENSE:
+        return (
+            f"{license_id}: neither the catalog nor the dataset card names a licence. This copy is for "
+            "local use only and must not be redistributed; write the data's SPDX licence into task.json "
+            "once it is known."
+        )
+    return f"{license_id}, as declared for the source data."
 
 
 def export_hf(task_path: Path, out: Path) -> list[Path]:

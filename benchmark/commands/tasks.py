@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from benchmark.commands.common import OutputFormat, SchemaName, fail
+
+if TYPE_CHECKING:
+    from benchmark.authoring.catalog import Outcome
 
 
 def validate(
@@ -119,23 +123,56 @@ def new_task(
 
 
 def import_hf(
-    source: Annotated[str, typer.Argument(help="Hub dataset id, save_to_disk folder, or parquet file(s) folder.")],
-    name: Annotated[str, typer.Option(help="Task name (CamelCase).")],
-    dimension: Annotated[str, typer.Option(help="Leaderboard dimension.")],
-    license_id: Annotated[str, typer.Option("--license", help="SPDX licence id of the source data.")],
+    source: Annotated[
+        str | None, typer.Argument(help="Hub dataset id, save_to_disk folder, or parquet file(s) folder.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Task name (CamelCase).")] = None,
+    dimension: Annotated[
+        str | None, typer.Option(help="Leaderboard dimension (with --catalog: import only this dimension).")
+    ] = None,
+    license_id: Annotated[str | None, typer.Option("--license", help="SPDX licence id of the source data.")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub commit to pin (recorded in task.json).")] = None,
-    task_type: Annotated[str, typer.Option(help="classification, regression or generation.")] = "classification",
+    task_type: Annotated[
+        str | None,
+        typer.Option(help="classification (default), regression or generation (with --catalog: a filter)."),
+    ] = None,
     metric: Annotated[str | None, typer.Option(help="Metric (default: the first for the task type).")] = None,
     description: Annotated[str | None, typer.Option(help="One or two sentences.")] = None,
     language: Annotated[list[str] | None, typer.Option(help="BCP-47 language code (repeatable).")] = None,
     instruction: Annotated[list[str] | None, typer.Option(help="Extra instruction (repeatable).")] = None,
     out: Annotated[Path, typer.Option(help="Where task folders live.")] = Path("tasks"),
+    catalog: Annotated[
+        str | None,
+        typer.Option(help="Import a whole catalog instead: dynamic-superb-phase2 (or a catalog .jsonl file)."),
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help="With --catalog: this instance, name or glob only (repeatable).")
+    ] = None,
+    list_rows: Annotated[bool, typer.Option("--list", help="With --catalog: print the instances and stop.")] = False,
+    mirror: Annotated[
+        Path | None, typer.Option(help="With --catalog: read instances from this local copy (DIR/owner/name).")
+    ] = None,
 ) -> None:
-    """Convert a Dynamic-SUPERB instance (columns file, audio, instruction, label) into a task folder."""
+    """Convert a Dynamic-SUPERB instance (columns file, audio, instruction, label), or a catalog of them."""
+    single: dict[str, object] = {"SOURCE": source, "--name": name, "--license": license_id, "--revision": revision}
+    single |= {"--metric": metric}
+    single |= {"--description": description, "--language": language, "--instruction": instruction}
+    bulk: dict[str, object] = {"--only": only, "--list": list_rows, "--mirror": mirror}
+    clash = [flag for flag, value in (single if catalog is not None else bulk).items() if value]
+    if clash:
+        where = "with --catalog (each row sets its own)" if catalog is not None else "without --catalog"
+        raise fail(f"{', '.join(clash)} cannot be used {where}", code=2)
+    if catalog is not None:
+        _import_catalog(catalog, only, dimension, task_type, out, mirror, list_rows)
+        return
     from benchmark.authoring.hf import ConversionError
     from benchmark.authoring.hf import import_hf as convert
     from benchmark.task import TaskLoadError
 
+    if not source or not name or not dimension or not license_id:
+        given = {"SOURCE": source, "--name": name, "--dimension": dimension, "--license": license_id}
+        needed = ", ".join(flag for flag, value in given.items() if not value)
+        raise fail(f"import-hf needs {needed} (or --catalog NAME to import a whole catalog)", code=2)
     try:
         folder = convert(
             source,
@@ -144,7 +181,7 @@ def import_hf(
             out_root=out,
             license_id=license_id,
             revision=revision,
-            task_type=task_type,
+            task_type=task_type or "classification",
             metric=metric,
             description=description,
             languages=language,
@@ -153,6 +190,67 @@ def import_hf(
     except (ConversionError, TaskLoadError) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"wrote {folder}")
+
+
+def _import_catalog(
+    catalog: str,
+    only: list[str] | None,
+    dimension: str | None,
+    task_type: str | None,
+    out: Path,
+    mirror: Path | None,
+    list_rows: bool,
+) -> None:
+    """``bench import-hf --catalog``: list, or import the selected rows and print a summary."""
+    from benchmark.authoring import catalog as cat
+
+    try:
+        rows = cat.load_catalog(catalog) if catalog in cat.CATALOGS else cat.read_catalog(_catalog_file(catalog, cat))
+        rows = tuple(cat.select(rows, only=only, dimension=dimension, task_type=task_type))
+    except (cat.CatalogError, OSError) as exc:
+        raise fail(str(exc), code=2) from None
+    if list_rows:
+        for row in rows:
+            rev = row.revision or "unpinned"
+            skip = f"  (skipped: {row.skip_reason})" if row.skip_reason else ""
+            typer.echo(f"{row.name}\t{row.hub_path}@{rev}\t{row.task_type}/{row.metric or '-'}\t{row.dimension}{skip}")
+        return
+    if mirror is not None and not mirror.is_dir():
+        raise fail(f"--mirror {mirror} is not a folder; make one with `hf download --local-dir DIR/OWNER/NAME`", code=2)
+    todo = cat.pending(rows, out)
+    infos = None
+    if mirror is None:
+        infos = cat.hub_infos(todo)
+        typer.echo(cat.download_estimate(infos), err=True)
+    else:
+        typer.echo(f"reading {len(todo)} instance(s) from the mirror {mirror}: no download", err=True)
+    outcomes = cat.import_catalog(rows, out, mirror=mirror, infos=infos, catalog=catalog)
+    _summary(outcomes)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _catalog_file(catalog: str, cat: ModuleType) -> Path:
+    path = Path(catalog)
+    if path.suffix != ".jsonl" or not path.is_file():
+        names = " nor ".join(cat.CATALOGS)
+        raise fail(f"--catalog {catalog!r} is neither {names} nor a catalog .jsonl file", code=2)
+    return path
+
+
+def _summary(outcomes: list[Outcome]) -> None:
+    labels = {
+        "imported": "imported",
+        "local-use": "imported for local use only",
+        "present": "already present",
+        "skipped": "skipped",
+        "failed": "failed",
+    }
+    counts = {label: sum(o.status == status for o in outcomes) for status, label in labels.items()}
+    typer.echo(", ".join(f"{n} {label}" for label, n in counts.items()))
+    for o in outcomes:
+        if o.status in ("local-use", "skipped", "failed"):
+            typer.echo(f"{labels[o.status]}: {o.row.name} ({o.row.hub_path}): {o.detail}")
 
 
 def export_hf(

@@ -96,6 +96,18 @@ NON_REDISTRIBUTABLE_LICENSES = frozenset(
 )
 
 
+LOCAL_USE_SUFFIX = "-local-use-only"
+"""Ends the ``LicenseRef-`` id of data whose licence is unknown (``bench import-hf --catalog``): usable on this
+machine, never redistributed; ``bench validate --strict`` refuses it (T144)."""
+
+
+def is_local_use(license_id: object) -> bool:
+    """A ``LicenseRef-...-local-use-only`` id: data usable here, never redistributed."""
+    return (
+        isinstance(license_id, str) and license_id.startswith("LicenseRef-") and license_id.endswith(LOCAL_USE_SUFFIX)
+    )
+
+
 class _Strict(BaseModel):
     """Base for user-written files: unknown keys are errors and types are not coerced."""
 
@@ -305,8 +317,8 @@ def _instruction_rules(instructions: Any) -> list[Problem]:
 def _license_rules(license_id: Any) -> list[Problem]:
     if not isinstance(license_id, str):
         return []
-    if license_id in REDISTRIBUTABLE_LICENSES:
-        return []
+    if license_id in REDISTRIBUTABLE_LICENSES or is_local_use(license_id):
+        return []  # a local-use id is reported by the folder checks (T144), not refused by the card
     if license_id in NON_REDISTRIBUTABLE_LICENSES or license_id.startswith("LicenseRef-"):
         return [Problem(code="T141", field="license", message=f"{license_id!r} does not permit redistribution")]
     return [Problem(code="T140", field="license", message=f"{license_id!r} is not a recognised SPDX licence id")]

@@ -28,6 +28,7 @@ from benchmark.task.card import (
     Example,
     TaskCard,
     card_rules,
+    is_local_use,
 )
 from benchmark.task.review import review_task
 
@@ -135,6 +136,10 @@ def _check_card(root: Path, report: TaskReport) -> dict[str, Any] | None:
                     line=_key_line(text, "instructions"),
                 )
             )
+    if is_local_use(raw.get("license")):
+        report.findings.append(
+            make("T144", path, f"{raw['license']!r}: local use only", field="license", line=_key_line(text, "license"))
+        )
     if not any(f.level == "error" for f in report.findings[before:]):
         report.card = TaskCard.model_validate(raw)
     return raw

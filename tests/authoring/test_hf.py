@@ -229,3 +229,60 @@ def test_regression_labels_are_numbers(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in (tmp_path / "Reg" / "examples.jsonl").read_text().splitlines()]
     assert lines[3]["label"] == 1.5
+
+
+def test_audio_typed_columns_and_file1_are_read(tmp_path) -> None:
+    """Dynamic-SUPERB's SUPERB-style instances name clips `enrollment`/`testing` and ids `file1`."""
+    ds = _dynamic_superb_instance(pairs=True).rename_columns(
+        {"file": "file1", "audio": "enrollment", "audio2": "testing"}
+    )
+    ds.save_to_disk(str(tmp_path / "src"))
+    args = ["import-hf", str(tmp_path / "src"), "--name", "Pairs", "--dimension", "speaker"]
+    result = runner.invoke(app, [*args, "--license", "CC-BY-4.0", "--out", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    task = load_task(tmp_path / "t" / "Pairs")
+    assert task.card.audio_inputs == 2 and task.examples[0].id == "clip_0"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("cc-by-4.0", "CC-BY-4.0"), (["mit"], "MIT"), ("cc-by-nc-nd-4.0", "CC-BY-NC-ND-4.0"), ("other", None),
+     (["mit", "apache-2.0"], None), (None, None)],
+)  # fmt: skip
+def test_hub_licence_ids_become_spdx(value, expected) -> None:
+    from benchmark.authoring.hf import spdx_license
+
+    assert spdx_license(value) == expected
+
+
+def test_card_licence_of_a_local_copy(tmp_path) -> None:
+    from benchmark.authoring.hf import card_license
+
+    assert card_license(tmp_path) is None
+    (tmp_path / "README.md").write_text("---\nlicense: cc0-1.0\npretty_name: x\n---\n# x\n")
+    assert card_license(tmp_path) == "CC0-1.0"
+    (tmp_path / "README.md").write_text("---\nlicense: [unclosed\n---\n")
+    assert card_license(tmp_path) is None
+
+
+def test_hub_info_reads_size_licence_and_commit(monkeypatch) -> None:
+    import huggingface_hub
+    from huggingface_hub import DatasetCardData
+
+    from benchmark.authoring.hf import hub_info
+
+    class Sibling:
+        def __init__(self, size):
+            self.size = size
+
+    class Info:
+        siblings = [Sibling(1000), Sibling(None), Sibling(24)]
+        card_data = DatasetCardData(license="apache-2.0")
+        sha = "a" * 40
+
+    calls = []
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, *a, **k: calls.append((a, k)) or Info())
+    assert hub_info("DynamicSuperb/X", "abc1234") == (1024, "Apache-2.0", "a" * 40)
+    assert calls[0][0] == ("DynamicSuperb/X",) and calls[0][1]["revision"] == "abc1234"
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", lambda self, *a, **k: 1 / 0)
+    assert hub_info("DynamicSuperb/X", None) == (None, None, None)

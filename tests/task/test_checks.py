@@ -115,6 +115,7 @@ CASES: list[tuple[str, Callable[[Path], None], str, str | None, int | None]] = [
     ("T134", _card(instructions=[*INSTR, "TODO: write me"]), "task.json", "instructions[5]", None),
     ("T140", _card(license="CC-BY-4"), "task.json", "license", None),
     ("T141", _card(license="CC-BY-ND-4.0"), "task.json", "license", None),
+    ("T144", _card(license="LicenseRef-Phase2-local-use-only"), "task.json", "license", None),
     ("T142", _card(audio_inputs=0), "task.json", "audio_inputs", None),
     ("T143", _card(languages=["english"]), "task.json", "languages[0]", None),
     ("T200", lambda f: os.remove(f / "examples.jsonl"), "examples.jsonl", None, None),
