@@ -137,6 +137,13 @@ def run(
         str | None,
         typer.Option(help="all or N: run each example under every (or N seeded) instruction, as <name>+instructions."),
     ] = None,
+    constraints: Annotated[
+        str | None,
+        typer.Option(
+            help="all or N: run each example under every (or N seeded) constraint set its task opts in to "
+            "(answer in JSON, in capitals, in N words...), as <name>+constraints: instruction following."
+        ),
+    ] = None,
     wait: Wait = 0.0,
     mix_tasks: Annotated[
         bool,
@@ -171,6 +178,7 @@ def run(
         resolvers=resolvers,
         control=control,
         instructions=instructions,
+        constraints=constraints,
         ray=RayOptions(ray or "", workers) if ray or workers else None,
         wait=wait,
         mix_tasks=mix_tasks,
@@ -189,9 +197,10 @@ def run(
         elif dry_run:
             typer.echo(f"{plan.task.key}: {len(plan.pending)} to run, {plan.done} done -> {plan.run_file}")
     for s in result.summaries:
+        following = "" if s.if_strict is None else f"  IF strict {s.if_strict:.1%} loose {s.if_loose:.1%}"
         typer.echo(
             f"{s.task}@{s.version}: {s.metric} {s.value:.4f}  n={s.n}/{s.expected}  "
-            f"N/A {s.na_rate:.1%}  model time {s.seconds:.2f}s"
+            f"N/A {s.na_rate:.1%}{following}  model time {s.seconds:.2f}s"
         )
     for worker in result.workers:
         typer.echo(worker.describe(), err=True)

@@ -17,6 +17,7 @@ its own submission next to the main one (``submissions/<model>+control-silence/`
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,11 +25,14 @@ from typing import Literal
 
 import numpy as np
 
+from benchmark.scoring.constraint_args import Constraint
+from benchmark.scoring.constraint_library import ResolvedSet, resolve_set
 from benchmark.task.card import Example
 from benchmark.task.folder import Task
 
 CONTROLS = ("silence", "shuffled")
-UnitKey = tuple[str, int | None]
+UnitKey = tuple[str, int | None, int | None]
+"""A unit's identity in its run file: example id, instruction index, constraint set index."""
 
 
 class VariantError(Exception):
@@ -57,6 +61,8 @@ class Variant:
     """Replace the audio with silence of the same length, or with another example's clips."""
     instructions: int | Literal["all"] | None = None
     """Run every example under all of its card's instructions, or under N seeded ones."""
+    constraints: int | Literal["all"] | None = None
+    """Run every example under all of its card's constraint sets, or under N seeded ones (instruction following)."""
     seed: int = 0
     """Seed of the derangement and of the choice of N instructions."""
 
@@ -65,6 +71,8 @@ class Variant:
         """``control-silence``, ``control-shuffled``, ``instructions``, or None for a plain run."""
         if self.control is not None:
             return f"control-{self.control}"
+        if self.constraints is not None:
+            return "constraints"
         return "instructions" if self.instructions is not None else None
 
     def submission(self, base: str) -> str:
@@ -84,6 +92,16 @@ class Variant:
             )
         return None
 
+    def skip(self, task: Task) -> str | None:
+        """Why this variant has nothing to run on ``task`` (the task is skipped, not refused), or None."""
+        if self.constraints is None:
+            return None
+        if not task.card.constraints:
+            return "its card opts in to no constraint sets (task.json 'constraints')"
+        if all(e.constraints is not None for e in task.split("test")):
+            return "every test example carries its own constraints (they are checked in the plain run)"
+        return None
+
     def instruction_choice(self, task: Task) -> list[int]:
         """Indexes of the card instructions this run uses, in run order (empty without ``--instructions``).
 
@@ -95,15 +113,48 @@ class Variant:
         order = [int(i) for i in np.random.default_rng(_seed(task.name, self.seed)).permutation(n)]
         return sorted(order if self.instructions == "all" else order[: self.instructions])
 
-    def units(self, task: Task, examples: Sequence[Example]) -> list[Example]:
-        """The examples to run: one per example, or one per (example, instruction) for ``--instructions``.
+    def constraint_choice(self, task: Task) -> list[int]:
+        """Indexes of the card's constraint sets this run uses (empty without ``--constraints``)."""
+        n = len(task.card.constraints or [])
+        if self.constraints is None or not n:
+            return []
+        order = [int(i) for i in np.random.default_rng(_seed(task.name, "constraints", self.seed)).permutation(n)]
+        return sorted(order if self.constraints == "all" else order[: self.constraints])
 
-        Examples with their own instruction have no variants and are left out of an instructions run.
+    def units(self, task: Task, examples: Sequence[Example]) -> list[Example]:
+        """The examples to run: one each, or one per (example, instruction or constraint set) in such runs.
+
+        Examples with their own instruction have no instruction variants, and examples with their own
+        constraints no constraint variants: both are left out of such runs.
         """
+        if self.constraints is not None:
+            return self._constrained(task, examples)
         if self.instructions is None:
             return list(examples)
         texts = [task.card.instructions[i] for i in self.instruction_choice(task)]
         return [e.model_copy(update={"instruction": t}) for e in examples if e.instruction is None for t in texts]
+
+    def _constrained(self, task: Task, examples: Sequence[Example]) -> list[Example]:
+        sets = _resolved_sets(task)
+        out = []
+        for e in examples:
+            if e.constraints is not None:
+                continue
+            base = task.instruction_for(e)
+            for i in self.constraint_choice(task):
+                # One seeded phrasing per constraint of the set: every run of this example reads the same prompt.
+                rng = np.random.default_rng(_seed(task.name, e.id, i, self.seed))
+                said = [phrasings[int(rng.integers(len(phrasings)))] for phrasings in sets[i].phrasings]
+                constraints = [c.model_dump() for c in sets[i].constraints]
+                out.append(e.model_copy(update={"instruction": " ".join([base, *said]), "constraints": constraints}))
+        return out
+
+    def constraint_index(self, task: Task, example: Example) -> int | None:
+        """The card constraint set a unit's prompt carries (``--constraints`` runs), else None."""
+        if self.constraints is None or not example.constraints:
+            return None
+        carried = tuple(Constraint.model_validate(c) for c in example.constraints)
+        return next(i for i, s in enumerate(_resolved_sets(task)) if s.constraints == carried)
 
     def instruction_index(self, task: Task, example: Example) -> int | None:
         """The card instruction a unit runs under (``--instructions`` runs), else None."""
@@ -113,7 +164,7 @@ class Variant:
 
     def key(self, task: Task, example: Example) -> UnitKey:
         """The identity of a unit in the run file (resume skips units already recorded)."""
-        return (example.id, self.instruction_index(task, example))
+        return (example.id, self.instruction_index(task, example), self.constraint_index(task, example))
 
     def audio(self, task: Task, example: Example) -> list[np.ndarray]:
         """The clips the model hears for ``example``."""
@@ -127,10 +178,24 @@ PLAIN = Variant()
 """The plain run: every test example once, with its own audio and instruction."""
 
 
-def variant_of(instruction_indexes: Iterable[int | None]) -> Variant:
-    """The variant that made records with these instruction indexes, as far as it shapes their count."""
-    used = {i for i in instruction_indexes if i is not None}
+def variant_of(units: Iterable[UnitKey]) -> Variant:
+    """The variant that made records with these identities (``Record.unit``), as far as it shapes their count."""
+    units = list(units)
+    constraint_sets = {c for _, _, c in units if c is not None}
+    if constraint_sets:
+        return Variant(constraints=len(constraint_sets))
+    used = {i for _, i, _ in units if i is not None}
     return Variant(instructions=len(used)) if used else PLAIN
+
+
+def _resolved_sets(task: Task) -> tuple[ResolvedSet, ...]:
+    """The card's constraint sets as families, arguments and rendered phrasings (resolved once per card)."""
+    return _resolve_sets(json.dumps(task.card.constraints or [], sort_keys=True))
+
+
+@cache
+def _resolve_sets(constraints_json: str) -> tuple[ResolvedSet, ...]:
+    return tuple(resolve_set(entry) for entry in json.loads(constraints_json))
 
 
 def _partner(task: Task, example_id: str, seed: int) -> Example:
@@ -144,14 +209,34 @@ def _test_derangement(task_key: str, n: int, seed: int) -> tuple[int, ...]:
     return tuple(derangement(n, _seed(task_key, "shuffled", seed)))
 
 
-def make_variant(control: str | None, instructions: str | int | None, *, needs_audio: bool = True) -> Variant:
-    """Parse ``--control`` and ``--instructions`` into a variant.
+def _count(option: str, value: str | int) -> int | Literal["all"]:
+    if str(value) == "all":
+        return "all"
+    try:
+        count = int(str(value))
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise VariantError(f"{option} {value!r}: use all, or a number (1 or more)")
+    return count
+
+
+def make_variant(
+    control: str | None,
+    instructions: str | int | None,
+    constraints: str | int | None = None,
+    *,
+    needs_audio: bool = True,
+) -> Variant:
+    """Parse ``--control``, ``--instructions`` and ``--constraints`` into a variant.
 
     Raises:
-        VariantError: an unknown control, a bad count, both at once, or a control for a model that hears no audio.
+        VariantError: an unknown control, a bad count, two at once, or a control for a model that hears no audio.
     """
-    if control is not None and instructions is not None:
-        raise VariantError("--control and --instructions are separate runs: pass one of them")
+    if sum(x is not None for x in (control, instructions, constraints)) > 1:
+        raise VariantError("--control, --instructions and --constraints are separate runs: pass one of them")
+    if constraints is not None:
+        return Variant(constraints=_count("--constraints", constraints))
     if control is not None and control not in CONTROLS:
         raise VariantError(f"--control {control!r}: use silence or shuffled")
     if control is not None and not needs_audio:

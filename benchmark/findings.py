@@ -66,6 +66,13 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "licence does not permit redistribution",
         "tasks are redistributed: use data under a licence such as CC-BY-4.0",
     ),
+    # Constraint sets of instruction following (benchmark/scoring/constraint_library.py keeps the same entries).
+    "T170": ("error", "unknown constraint id", "use a set of the constraint library or a constraint family"),
+    "T171": ("error", "constraint arguments fail the checker's schema", "give the arguments the family documents"),
+    "T172": ("error", "constraints given together conflict", "drop one of them or give them in separate prompts"),
+    "T173": ("error", "phrasing does not state its argument values", "use placeholders such as {max} or {phrase}"),
+    "T174": ("error", "language constraint without label translations", "add a translation of every label"),
+    "T175": ("error", "fewer than five distinct phrasings", "write at least 5 different phrasings"),
     "T144": (
         "warning",
         "licence unknown: imported for local use only",

@@ -63,7 +63,7 @@ def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Tas
 def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None, variant: Variant = PLAIN) -> TaskPlan:
     """Work out what is left to do for ``task``, resuming from its run file (per example, or per variant unit)."""
     plan = TaskPlan(task=task, run_file=run_path(submission, task.name, task.card.version))
-    plan.skip = adapter.check(task.card, len(task.split("train")))
+    plan.skip = adapter.check(task.card, len(task.split("train"))) or variant.skip(task)
     records = read_records(plan.run_file, repair=True)
     if records and any(r.task_hash != task.content_hash for r in records):
         moved = set_aside(
@@ -71,7 +71,7 @@ def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None,
         )
         plan.notes.append(f"{task.key} changed since its records were written; old records moved to {moved}")
         records = []
-    done = {(r.id, r.instruction_index) for r in records}
+    done = {r.unit for r in records}
     todo = variant.units(task, task.split("test")[:limit] if limit is not None else task.split("test"))
     plan.pending = [e for e in todo if variant.key(task, e) not in done]
     plan.done = len(todo) - len(plan.pending)

@@ -32,8 +32,12 @@ class Variant(Protocol):
         """The card instruction the example runs under (``--instructions`` runs), else None."""
         ...
 
-    def key(self, task: Task, example: Example) -> tuple[str, int | None]:
-        """The identity of an example in the run file: (id, instruction index)."""
+    def constraint_index(self, task: Task, example: Example) -> int | None:
+        """The card constraint set the example's prompt carries (``--constraints`` runs), else None."""
+        ...
+
+    def key(self, task: Task, example: Example) -> tuple[str, int | None, int | None]:
+        """The identity of an example in the run file: (id, instruction index, constraint set index)."""
         ...
 
 
@@ -75,6 +79,14 @@ def to_records(
 ) -> list[Record]:
     """Score each output against its example: the records a run file holds."""
     return [
-        make_record(task, e, o.text, score(e, o.text), o.seconds, variant.instruction_index(task, e))
+        make_record(
+            task,
+            e,
+            o.text,
+            score(e, o.text),
+            o.seconds,
+            variant.instruction_index(task, e),
+            variant.constraint_index(task, e),
+        )
         for e, o in zip(batch, outputs, strict=True)
     ]

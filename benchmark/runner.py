@@ -90,6 +90,10 @@ class TaskSummary:
     expected: int
     na_rate: float
     seconds: float
+    if_strict: float | None = None
+    """Share of prompts whose every constraint was obeyed as written (None: no prompt had constraints)."""
+    if_loose: float | None = None
+    """The same, after the loose clean-ups."""
 
 
 def summarize(task: Task, records: Sequence[Record], variant: Variant = PLAIN) -> TaskSummary:
@@ -105,7 +109,14 @@ def summarize(task: Task, records: Sequence[Record], variant: Variant = PLAIN) -
         expected=len(variant.units(task, task.split("test"))),
         na_rate=sum(r.tier == "na" for r in test) / len(test) if test else 0.0,
         seconds=sum(r.seconds for r in test),
+        if_strict=_rate([r.if_strict for r in test]),
+        if_loose=_rate([r.if_loose for r in test]),
     )
+
+
+def _rate(flags: Sequence[bool | None]) -> float | None:
+    known = [f for f in flags if f is not None]
+    return sum(known) / len(known) if known else None
 
 
 @dataclass
@@ -130,6 +141,9 @@ class RunRequest:
     """``silence`` or ``shuffled``: run the audio-reliance control instead (its own submission)."""
     instructions: str | int | None = None
     """``all`` or N: run every test example under all (or N seeded) instructions (its own submission)."""
+    constraints: str | int | None = None
+    """``all`` or N: run every test example under all (or N seeded) of its card's constraint sets (its own
+    submission; instruction following)."""
     ray: RayOptions | None = None
     """Run on Ray workers (``--ray``) instead of in this process."""
     wait: float = 0.0
@@ -195,7 +209,9 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     """
     adapter = check_request(request)
     try:
-        variant = make_variant(request.control, request.instructions, needs_audio=adapter.needs_audio)
+        variant = make_variant(
+            request.control, request.instructions, request.constraints, needs_audio=adapter.needs_audio
+        )
         index = None if request.dry_run else index_path(request.out)
         tasks = load_tasks(select_tasks(request.selectors, request.tasks_root), index)
     except (SelectionError, VariantError) as exc:
@@ -204,6 +220,8 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
         raise RunError(f"no tasks to run under {request.tasks_root}")
     if problems := [p for t in tasks if (p := variant.problem(t))]:
         raise RunError("\n".join(problems))
+    if tasks and all(variant.skip(t) for t in tasks):
+        raise RunError(f"--{variant.name}: nothing to run: " + "; ".join(f"{t.key}: {variant.skip(t)}" for t in tasks))
     base = request.name or submission_name(request.spec)
     submission = request.out / variant.submission(base)
     with guarded(submission, request.wait, RunError, hold=not request.dry_run):  # planning too: see lock.py
@@ -372,6 +390,7 @@ def evaluate(
     resolvers: Sequence[LabelResolver] = (),
     control: str | None = None,
     instructions: str | int | None = None,
+    constraints: str | int | None = None,
     ray: str | None = None,
     workers: int | None = None,
     mix_tasks: bool = True,
@@ -382,7 +401,8 @@ def evaluate(
     ``dimension:D``, folder paths; all tasks when empty), records go under
     ``out/<name>/runs/`` and a second call resumes where the first stopped. An adapter
     object is recorded in model.json as ``module:Class``. ``control`` (silence, shuffled) and
-    ``instructions`` (all, N) run the variants of ``bench run --control/--instructions``;
+    ``instructions`` (all, N) and ``constraints`` (all, N) run the variants of
+    ``bench run --control/--instructions/--constraints``;
     ``ray`` (local, auto, ray://HOST:PORT) and ``workers`` run it on Ray like ``--ray``;
     ``mix_tasks=False`` keeps every batch within one task (see ``RunRequest.mix_tasks``).
 
@@ -407,6 +427,7 @@ def evaluate(
         adapter=adapter,
         control=control,
         instructions=instructions,
+        constraints=constraints,
         ray=RayOptions(ray, workers) if ray else None,
         mix_tasks=mix_tasks,
     )
@@ -459,7 +480,7 @@ def rescore(
                 raise RunError(f"{exc}; move the file aside (or delete it) and re-run the model on {task.key}") from exc
             updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
             write_records_atomic(path, updated)
-            summaries.append(summarize(task, updated, variant_of(r.instruction_index for r in updated)))
+            summaries.append(summarize(task, updated, variant_of(r.unit for r in updated)))
         return summaries
 
 

@@ -152,12 +152,12 @@ def usable_records(path: Path, task: Task) -> tuple[list[Record], str | None]:
 
 
 def _one_per_test_example(records: list[Record], task: Task) -> tuple[list[Record], str | None]:
-    """Keep the first record of each test example (and instruction variant); name duplicates and unknown ids."""
+    """Keep the first record of each test unit (example, instruction, constraint set); name duplicates and unknowns."""
     test_ids = {e.id for e in task.split("test")}
-    kept: dict[tuple[str, int | None], Record] = {}
+    kept: dict[tuple[str, int | None, int | None], Record] = {}
     for r in records:
         if r.id in test_ids:
-            kept.setdefault((r.id, r.instruction_index), r)
+            kept.setdefault(r.unit, r)
     dropped = len(records) - len(kept)
     if not dropped:
         return records, None

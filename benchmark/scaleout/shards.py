@@ -36,8 +36,13 @@ def write_shard(run_file: Path, position: int, records: Sequence[Record]) -> Pat
     """Write one unit's records as a shard named by its first record: example position, instruction (atomic)."""
     folder = shard_dir(run_file)
     folder.mkdir(parents=True, exist_ok=True)
-    index = records[0].instruction_index if records else None
-    path = folder / (f"{position:08d}" + (f"-{index}" if index is not None else "") + ".jsonl")
+    first = records[0] if records else None
+    suffix = "".join(
+        f"-{tag}{value}"
+        for tag, value in (("", first and first.instruction_index), ("c", first and first.constraint_index))
+        if value is not None
+    )
+    path = folder / f"{position:08d}{suffix}.jsonl"
     write_records_atomic(path, records)
     return path
 
@@ -54,14 +59,14 @@ def merge_shards(task: Task, run_file: Path) -> int:
         return 0
     records = read_records(run_file, repair=True)
     before = len(records)
-    seen = {(r.id, r.instruction_index) for r in records}
+    seen = {r.unit for r in records}
     merged = []
     for path in paths:
         shard = read_records(path)
         if any(r.task_hash != task.content_hash for r in shard):
             continue
-        records += [r for r in shard if (r.id, r.instruction_index) not in seen]
-        seen.update((r.id, r.instruction_index) for r in shard)
+        records += [r for r in shard if r.unit not in seen]
+        seen.update(r.unit for r in shard)
         merged.append(path)
     if merged:
         write_records_atomic(run_file, in_example_order(task, records))
@@ -75,17 +80,18 @@ def fold_shards(works: list[W], variant: Variant) -> list[W]:
     """Merge the shards a killed distributed run left into the run files; drop what they hold from ``pending``."""
     for work in works:
         if merge_shards(work.task, work.run_file):
-            done = {(r.id, r.instruction_index) for r in read_records(work.run_file)}
+            done = {r.unit for r in read_records(work.run_file)}
             work.pending = [e for e in work.pending if variant.key(work.task, e) not in done]
     return works
 
 
 def in_example_order(task: Task, records: Sequence[Record]) -> list[Record]:
-    """Records sorted by example position, then instruction index (records of unknown ids last, as they were)."""
+    """Records sorted by example position, then instruction and constraint set (unknown ids last, as they were)."""
     position = {e.id: i for i, e in enumerate(task.examples)}
 
-    def key(r: Record) -> tuple[int, int]:
-        return position.get(r.id, len(position)), -1 if r.instruction_index is None else r.instruction_index
+    def key(r: Record) -> tuple[int, int, int]:
+        index = -1 if r.instruction_index is None else r.instruction_index
+        return position.get(r.id, len(position)), index, -1 if r.constraint_index is None else r.constraint_index
 
     return sorted(records, key=key)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.scoring.following import Following
 from benchmark.scoring.labels import LabelResolver, Tier, resolve_label
 from benchmark.scoring.metrics import METRICS
 from benchmark.scoring.numbers import parse_number
@@ -30,6 +31,8 @@ class ExampleScore:
     """Reference words or characters (wer/cer)."""
     value: float | None = None
     """Regression: the number scored (the answer, or the N/A fill)."""
+    following: Following | None = None
+    """For a prompt with constraints: how the output followed them (the answer was read after unwrapping)."""
 
 
 def regression_fill(

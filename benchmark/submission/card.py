@@ -42,8 +42,12 @@ class ModelCard(BaseModel):
     """``benchmark.__version__`` that produced the runs."""
     base: str | None = None
     """For a control or robustness run: the main submission it belongs to (same model, same options)."""
-    variant: Literal["control-silence", "control-shuffled", "instructions"] | None = None
-    """What the run changed: audio replaced by silence or by other examples' clips, or every instruction variant."""
+    variant: Literal["control-silence", "control-shuffled", "instructions", "constraints"] | None = None
+    """What the run changed: audio replaced by silence or by other examples' clips, every instruction variant,
+    or the card's constraint sets added to the prompts (instruction following)."""
+    backbone: str | None = None
+    """The submission of this model's text backbone (e.g. the cascade over the same LLM reading transcripts):
+    instruction following is compared against it (forgetting). None: the board's reference system."""
     protocol: str = Field(default="generate", pattern="^(generate|rank|rank-calibrated)$")
     """How classification answers were produced: ``generate`` (free text, resolved to a label), ``rank`` (the
     label with the highest log-likelihood after the prompt) or ``rank-calibrated`` (minus its log-likelihood

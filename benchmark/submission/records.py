@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
 
@@ -73,6 +74,23 @@ class Record(BaseModel):
     """Model time for this example (its batch's time divided by the batch size)."""
     label_scores: dict[str, float] | None = None
     """With ``answer=rank``: each label's log-likelihood after the prompt (the output is the argmax)."""
+    constraint_index: int | None = None
+    """In a ``--constraints`` run: which of the card's constraint sets the prompt carried (with ``id`` and
+    ``instruction_index``, the record's identity)."""
+    checks: list[dict[str, Any]] | None = None
+    """For a prompt with constraints: each constraint (``id``, ``args``) and whether the output obeyed it
+    (``strict``, ``loose``); the answer was resolved after unwrapping the format."""
+    if_strict: bool | None = None
+    """Every constraint of the prompt obeyed as written (prompt-level instruction following)."""
+    if_loose: bool | None = None
+    """Every constraint obeyed after the loose clean-ups."""
+    checker_version: str | None = None
+    """The version of the constraint checkers that judged ``checks``."""
+
+    @property
+    def unit(self) -> tuple[str, int | None, int | None]:
+        """The record's identity in its run file: example id, instruction index, constraint set index."""
+        return (self.id, self.instruction_index, self.constraint_index)
 
     @field_validator("instruction", "reference", "output", "answer")
     @classmethod

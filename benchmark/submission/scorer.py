@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
+from benchmark.scoring.following import follow
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.score import ExampleScore, score_output
 from benchmark.submission.records import Record
@@ -24,7 +27,7 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
     card = task.card
     bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
 
-    def score(example: Example, output: str) -> ExampleScore:
+    def read(example: Example, output: str) -> ExampleScore:
         return score_output(
             output,
             example.label,
@@ -36,6 +39,13 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
             resolvers=resolvers,
         )
 
+    def score(example: Example, output: str) -> ExampleScore:
+        if not example.constraints:
+            return read(example, output)
+        # Following the format and getting the task right are separate numbers: the answer is read unwrapped.
+        following = follow(output, example.constraints, card.translations)
+        return replace(read(example, following.answer), following=following)
+
     return score
 
 
@@ -46,6 +56,7 @@ def make_record(
     scored: ExampleScore,
     seconds: float,
     instruction_index: int | None = None,
+    constraint_index: int | None = None,
 ) -> Record:
     """The record of one answer (``instruction_index``: which card instruction, in ``--instructions`` runs)."""
     return Record(
@@ -67,7 +78,22 @@ def make_record(
         seconds=round(seconds, 6),
         # Ranking adapters return a str subclass carrying every label's score.
         label_scores=getattr(output, "label_scores", None),
+        constraint_index=constraint_index,
+        **following_fields(scored),
     )
+
+
+def following_fields(scored: ExampleScore) -> dict[str, Any]:
+    """The instruction-following fields of a record (none for a prompt without constraints)."""
+    f = scored.following
+    if f is None:
+        return {"checks": None, "if_strict": None, "if_loose": None, "checker_version": None}
+    return {
+        "checks": [c.as_json() for c in f.checks],
+        "if_strict": f.strict,
+        "if_loose": f.loose,
+        "checker_version": f.version,
+    }
 
 
 def rescored(record: Record, scored: ExampleScore) -> Record:
@@ -80,5 +106,6 @@ def rescored(record: Record, scored: ExampleScore) -> Record:
             "errors": scored.errors,
             "ref_units": scored.ref_units,
             "value": scored.value,
+            **following_fields(scored),
         }
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from benchmark.scoring.constraint_library import constraint_problems
 from benchmark.scoring.metrics import METRICS, TASK_TYPES, TaskType, metrics_for
 
 Dimension = Literal["content", "speaker", "semantics", "paralinguistics", "degradation", "audio", "music"]
@@ -158,6 +159,13 @@ class TaskCard(_Strict):
     """BCP-47 codes of the spoken languages; empty for non-speech audio."""
     authors: list[str]
     """Contributors of the task."""
+    constraints: list[dict[str, Any] | list[dict[str, Any]]] | None = None
+    """Constraint sets this task opts in to for ``bench run --constraints``: sets of the shared library
+    (``{"id": "upper"}``, arguments overridable) or families with ``args`` and five ``phrasings``; a list
+    is a combination given in one prompt (see ``benchmark.scoring.constraint_library``)."""
+    translations: dict[str, dict[str, str | list[str]]] | None = None
+    """Label translations by language code (``{"zh": {"happy": "开心"}}``): language constraints need one
+    for every label, and an answer given in that language is mapped back to its label."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -190,6 +198,9 @@ class Example(_Strict):
     """A label from the card (classification), a number (regression) or a reference text."""
     instruction: str | None = None
     """Overrides the card's instructions for this example."""
+    constraints: list[dict[str, Any]] | None = None
+    """Constraints this example's own instruction states (native instruction-following tasks, imports):
+    ``{"id": family, "args": {...}}``, all given in one prompt; checked and unwrapped like a constraint run's."""
 
     @property
     def audio_paths(self) -> list[str]:
@@ -219,7 +230,33 @@ def card_rules(raw: Mapping[str, Any], folder_name: str | None = None) -> list[P
     problems += _license_rules(raw.get("license"))
     problems += _language_rules(raw.get("languages"))
     problems += _text_rules(raw)
+    problems += _constraint_rules(raw)
     return problems
+
+
+def _constraint_rules(raw: Mapping[str, Any]) -> list[Problem]:
+    constraints, translations = raw.get("constraints"), raw.get("translations")
+    if not isinstance(constraints, list):
+        return []
+    labels = [x for x in raw.get("labels") or [] if isinstance(x, str)]
+    table = translations if isinstance(translations, dict) else {}
+    return [
+        Problem(code=code, field=where, message=message)
+        for code, where, message in constraint_problems(constraints, labels, table)
+    ]
+
+
+def example_constraint_problems(example: Example, card: Mapping[str, Any]) -> list[Problem]:
+    """Problems of an example's own constraints (one combination, stated by its instruction: no phrasings)."""
+    if not example.constraints:
+        return []
+    labels = [x for x in card.get("labels") or [] if isinstance(x, str)]
+    translations = card.get("translations") if isinstance(card.get("translations"), dict) else {}
+    found = constraint_problems([example.constraints], labels, translations, phrasings=False)
+    return [
+        Problem(code=code, field=where.replace("constraints[0]", "constraints", 1), message=message)
+        for code, where, message in found
+    ]
 
 
 def _name_rules(raw: Mapping[str, Any], folder_name: str | None) -> list[Problem]:

@@ -28,6 +28,7 @@ from benchmark.task.card import (
     Example,
     TaskCard,
     card_rules,
+    example_constraint_problems,
     is_local_use,
 )
 from benchmark.task.review import review_task
@@ -68,6 +69,8 @@ class _CardView:
     task_type: str | None = None
     labels: frozenset[str] | None = None
     audio_inputs: int = 1
+    raw: dict[str, Any] = field(default_factory=dict)
+    """The card as read (example constraints need its labels and translations)."""
 
     @classmethod
     def of(cls, raw: dict[str, Any] | None) -> _CardView:
@@ -80,6 +83,7 @@ class _CardView:
             task_type=task_type if isinstance(task_type, str) else None,
             labels=frozenset(x for x in labels if isinstance(x, str)) if isinstance(labels, list) else None,
             audio_inputs=inputs if isinstance(inputs, int) and inputs >= 1 else 1,
+            raw=raw,
         )
 
 
@@ -299,6 +303,8 @@ def _example_rules(example: Example, view: _CardView, path: Path, lineno: int) -
     if problem:
         code, message = problem
         out.append(make(code, path, message, field="label", line=lineno))
+    for found in example_constraint_problems(example, view.raw):
+        out.append(make(found.code, path, found.message, field=found.field, line=lineno))
     if example.instruction is not None and not 0 < len(example.instruction.strip()) <= MAX_INSTRUCTION_CHARS:
         out.append(
             make(
