@@ -485,7 +485,12 @@ def rescore(
 
 
 def _example_of(example: Example, record: Record) -> Example:
-    """The example as a record saw it: an ``--instructions`` record ran under its own instruction."""
-    if record.instruction_index is None:
-        return example
-    return example.model_copy(update={"instruction": record.instruction})
+    """The example as a record saw it: an ``--instructions`` or ``--constraints`` record ran under its own prompt,
+    and a constraint run's record names the constraints its prompt carried (they are checked and unwrapped again).
+    """
+    update: dict[str, object] = {}
+    if record.instruction_index is not None or record.constraint_index is not None:
+        update["instruction"] = record.instruction
+    if record.constraint_index is not None and record.checks:
+        update["constraints"] = [{"id": c["id"], "args": c["args"]} for c in record.checks]
+    return example.model_copy(update=update) if update else example

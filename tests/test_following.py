@@ -13,6 +13,7 @@ from listeners import dominant_hz
 
 from benchmark import Adapter, Query, RunError, TaskCard, evaluate
 from benchmark.controls import make_variant
+from benchmark.runner import rescore
 from benchmark.submission.card import read_model_card
 from benchmark.submission.records import read_records
 from benchmark.task.checks import validate_task
@@ -135,3 +136,13 @@ def test_constraint_option_parses_like_the_other_variants() -> None:
     assert make_variant(None, None, "2").constraints == 2
     with pytest.raises(Exception, match="separate runs"):
         make_variant("silence", None, "all")
+
+
+def test_rescoring_a_constraint_run_checks_and_unwraps_again(tmp_path: Path) -> None:
+    _task(tmp_path / "tasks")
+    evaluate(Obeys(), "ToneHeight", tmp_path / "subs", tasks_root=tmp_path / "tasks", name="m", constraints="all")
+    sub = tmp_path / "subs" / "m+constraints"
+    before = [r.model_dump(exclude={"seconds"}) for r in _records(sub)]
+    (summary,) = rescore(sub, tmp_path / "tasks")
+    assert [r.model_dump(exclude={"seconds"}) for r in _records(sub)] == before
+    assert summary.value == 1.0 and summary.if_strict == 1.0 and summary.expected == 32 * len(SETS)
