@@ -445,7 +445,13 @@ def _locate(
     """(source for ``import_hf``, licence, marker) of a row, from the mirror or the hub."""
     from benchmark.authoring.hf import LOCAL_USE_LICENSE, ConversionError, card_license
 
-    marker = {"catalog": catalog, "instance": row.instance, "hub_path": row.hub_path, "revision": row.revision}
+    marker = {
+        "catalog": catalog,
+        "instance": row.instance,
+        "hub_path": row.hub_path,
+        "revision": row.revision,
+        "ds_category": row.ds_category,  # the board's Dynamic-SUPERB view groups by it
+    }
     if mirror is not None:
         folder = next((p for p in (mirror / row.hub_path, mirror / row.hub_path.split("/")[1]) if p.is_dir()), None)
         if folder is None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task
+from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task, safejson
 from benchmark.task.audio import MAX_FILE_BYTES, MAX_SECONDS, SAMPLE_RATE, AudioError, read_audio
 from benchmark.task.card import NON_REDISTRIBUTABLE_LICENSES, REDISTRIBUTABLE_LICENSES
 from benchmark.task.writer import TaskWriter
@@ -424,3 +424,15 @@ def export_hf(task_path: Path, out: Path) -> list[Path]:
         ds.to_parquet(str(target))
         written.append(target)
     return written
+
+
+def imported_from(task_root: Path) -> dict[str, str] | None:
+    """The marker a catalog import wrote in a task folder (instance, hub path, category), else None."""
+    try:
+        with (task_root / MARKER).open("rb") as f:
+            found = safejson.loads(safejson.read_capped(f, safejson.MAX_JSON_BYTES))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        return None
+    return found

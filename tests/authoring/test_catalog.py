@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from helpers import tone
+from helpers import make_task, tone
 from typer.testing import CliRunner
 
 from benchmark.authoring import catalog as cat
@@ -420,3 +421,27 @@ def test_a_killed_import_process_resumes(tmp_path, mirror) -> None:
     )
     result = runner.invoke(app, ["validate", "--strict", str(out)])
     assert result.exit_code == 0, result.output
+
+
+def test_the_dynamic_superb_view_groups_imported_tasks_by_category_and_dimension(tmp_path, mirror) -> None:
+    from benchmark.report.dynamic_superb import dynamic_superb_rows, phase2_tasks
+    from benchmark.report.tables import collect_cells, load_submissions
+
+    tasks_root, subs = tmp_path / "tasks", tmp_path / "subs"
+    assert _import(mirror, tasks_root).exit_code == 0
+    make_task(tasks_root, "OwnTone")  # a task of this board, not imported: left out of the view
+    tasks = [load_task(p) for p in sorted(tasks_root.iterdir())]
+    for model in ("majority", "random"):
+        run = ["run", "--model", model, "--tasks-root", str(tasks_root), "--out", str(subs), "--no-semantic"]
+        assert runner.invoke(app, run).exit_code == 0
+    assert set(phase2_tasks(tasks)) == {load_task(tasks_root / _row(i).name).key for i in IMPORTABLE}
+    cells = collect_cells(load_submissions(subs), tasks)
+    rows = dynamic_superb_rows(cells, tasks)
+    random_all = [r for r in rows if r["model"] == "random" and r["split"] == "all"]
+    categories = {r["group"] for r in random_all if r["grouping"] == "category"}
+    assert categories <= {"Classification", "Regression", "Text generation"} and len(categories) >= 2
+    # A group's score is the mean of the normalised scores of its tasks (the ones the view keeps).
+    mine = [c for c in cells if c.model == "random" and c.task.name != "OwnTone" and math.isfinite(c.normalised)]
+    overall = next(r for r in random_all if r["grouping"] == "overall")
+    assert overall["tasks"] == len(mine) and overall["score"] == round(sum(c.normalised for c in mine) / len(mine), 2)
+    assert overall["ci_low"] <= overall["score"] <= overall["ci_high"]
