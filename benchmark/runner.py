@@ -485,8 +485,10 @@ def rescore(
 
 
 def _example_of(example: Example, record: Record) -> Example:
-    """The example as a record saw it: an ``--instructions`` or ``--constraints`` record ran under its own prompt,
-    and a constraint run's record names the constraints its prompt carried (they are checked and unwrapped again).
+    """The example as a record saw it, so that re-scoring reads it as the run did.
+
+    An ``--instructions`` or ``--constraints`` record ran under its own prompt, and a constraint run's record
+    names the constraints its prompt carried (they are checked and unwrapped again).
     """
     update: dict[str, object] = {}
     if record.instruction_index is not None or record.constraint_index is not None:

@@ -65,7 +65,7 @@ def to_markdown(board: Leaderboard) -> str:
         ),
         "",
     ]
-    return "\n".join(out + trust_markdown(board))
+    return "\n".join(out + trust_markdown(board) + following_markdown(board))
 
 
 def _section(title: str, intro: str, header: list[str], rows: list[list[str]]) -> list[str]:
@@ -128,6 +128,49 @@ def trust_markdown(board: Leaderboard) -> list[str]:
             [r["model"], r["task"], str(r["n"]), _fmt(r["yes_rate"]), _fmt(r["no_rate"]), _fmt(r["na_rate"])]
             + [_fmt(r["label_yes_rate"]), _fmt(r["yes_bias"]), _fmt(r["silence_yes_rate"])]
             for r in board.yes_bias
+        ],
+    )
+    return out
+
+
+def _ci(row: dict[str, Any], col: str, digits: int = 3) -> str:
+    return f"{_fmt(row[col], digits)} [{_fmt(row[col + '_ci_low'], digits)}, {_fmt(row[col + '_ci_high'], digits)}]"
+
+
+def following_markdown(board: Leaderboard) -> list[str]:
+    """The instruction-following sections: per model, per dimension and per task (empty without such runs)."""
+    out = _section(
+        "Instruction following",
+        "Prompt-level IF (every constraint obeyed; strict, loose) [95% bootstrap interval over examples]; "
+        "tax = task score with constraints minus without, on the same examples (accuracy tasks; paired interval); "
+        "joint = followed and right; forgetting = (IF - IF of the reference) / IF of the reference. "
+        "Model and dimension rows are means over their tasks.",
+        ["model", "reference", "tasks", "IF strict", "IF loose", "tax", "joint", "forgetting", "vs"],
+        [
+            [r["model"], _flag(r["reference"]), str(r["tasks"]), _ci(r, "if_strict"), _ci(r, "if_loose")]
+            + [_ci(r, "tax"), _fmt(r["joint_success"]), _fmt(r["forgetting"]), r["reference_model"] or "-"]
+            for r in board.following_models
+        ],
+    )
+    out += _section(
+        "Instruction following by dimension",
+        "Means over the dimension's tasks.",
+        ["model", "dimension", "tasks", "IF strict", "IF loose", "tax", "joint"],
+        [
+            [r["model"], r["dimension"], str(r["tasks"]), _ci(r, "if_strict"), _fmt(r["if_loose"]), _ci(r, "tax")]
+            + [_fmt(r["joint_success"])]
+            for r in board.following_dimensions
+        ],
+    )
+    out += _section(
+        "Instruction following by task",
+        "Plain and constrained scores are per-example means on the examples both runs hold.",
+        ["model", "task", "metric", "IF strict", "IF loose", "plain", "constrained", "tax", "joint"],
+        [
+            [r["model"], r["task"], r["metric"], _ci(r, "if_strict"), _ci(r, "if_loose"), _fmt(r["plain_score"])]
+            + [_fmt(r["constrained_score"]), _ci(r, "tax") if r["tax"] is not None else r["tax_note"]]
+            + [_fmt(r["joint_success"])]
+            for r in board.following
         ],
     )
     return out

@@ -22,6 +22,14 @@ from typing import Any
 
 from benchmark.report.html import esc as _e
 from benchmark.report.html import num as _num
+from benchmark.report.site_dynamic_superb import DS_DATA, DS_PAGE, dynamic_superb_link, dynamic_superb_page
+from benchmark.report.site_following import (
+    FOLLOWING_DATA,
+    PAGE,
+    following_model_section,
+    following_overview,
+    following_page,
+)
 from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview, trust_task_section
 from benchmark.report.tables import SPLITS, Leaderboard
 from benchmark.scoring.metrics import METRICS
@@ -248,6 +256,8 @@ scores. A task is <em>seen</em> by a model when the model's <code>trained_on</co
 <a href="data/models.csv">models.csv</a></span>
 </div>
 {"".join(tables)}
+{following_overview(board)}
+{dynamic_superb_link(board)}
 <h2>Tasks</h2>
 {tasks_table}
 {trust_overview(board)}
@@ -395,6 +405,7 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
 <h2>Tasks</h2>
 {table}
 {trust_model_sections(board, name)}
+{following_model_section(board, name)}
 {layer_section}
 """
 
@@ -420,6 +431,10 @@ def build_site(
         rows = board.task_rows_by("task").get(task.name, [])
         body = _task_page(task, rows) + trust_task_section(board, task.name)
         pages[out / "tasks" / f"{task.name}.html"] = _page(f"{task.name} – task", body, 1)
+    if board.following_models:
+        pages[out / PAGE] = _page("Instruction following", following_page(board), 0)
+    if board.dynamic_superb:
+        pages[out / DS_PAGE] = _page("Dynamic-SUPERB Phase 2", dynamic_superb_page(board), 0)
     for card in board.models:
         body = _model_page(card, board, layer_weights.get(card["name"], {}))
         pages[out / "models" / f"{card['name']}.html"] = _page(f"{card['name']} – model", body, 1)
@@ -428,7 +443,8 @@ def build_site(
     for asset in sorted(ASSETS.iterdir()):
         _write(out / "assets" / asset.name, asset.read_text(encoding="utf-8"))
     (out / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("leaderboard.json", "tasks.csv", "dimensions.csv", "models.csv", *TRUST_DATA):
+    exported = ("leaderboard.json", "tasks.csv", "dimensions.csv", "models.csv", *TRUST_DATA, *FOLLOWING_DATA, *DS_DATA)
+    for name in exported:
         if (tables_dir / name).exists():
             shutil.copyfile(tables_dir / name, out / "data" / name)
     return sorted(p for p in out.rglob("*") if p.is_file())

@@ -345,9 +345,21 @@ class Leaderboard:
     """Per model: the robustness summary."""
     yes_bias: list[dict[str, Any]] = field(default_factory=list)
     """Per model and yes/no task: the "yes" rate next to the label balance."""
+    following: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and task: IF strict/loose, the constraint tax, joint success, forgetting (``report.following``)."""
+    following_models: list[dict[str, Any]] = field(default_factory=list)
+    """Per model: the means over tasks of the ``following`` columns, the reference flag and forgetting."""
+    following_dimensions: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and dimension: the means over the dimension's tasks of the ``following`` columns."""
+    following_families: list[dict[str, Any]] = field(default_factory=list)
+    """Per model, task and constraint family: strict and loose pass rates (task ``all``: the mean over tasks)."""
+    dynamic_superb: list[dict[str, Any]] = field(default_factory=list)
+    """The imported Dynamic-SUPERB Phase 2 tasks per model, by its category and by dimension."""
     left_out: list[LeftOut] = field(default_factory=list)
     """Run files and submissions the build did not use, with why (not an exported table)."""
 
+    cells: list[Cell] = field(default_factory=list, repr=False, compare=False)
+    """The task cells the tables were made from (views computed later, such as Dynamic-SUPERB's, read them)."""
     _groups: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict, repr=False, compare=False)
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
@@ -374,6 +386,11 @@ TABLES = (
     "robustness",
     "robustness_models",
     "yes_bias",
+    "following",
+    "following_models",
+    "following_dimensions",
+    "following_families",
+    "dynamic_superb",
 )
 
 
@@ -394,6 +411,7 @@ def build_tables(
         tasks=task_rows(cells),
         dimensions=dimension_rows(cells, [s.card.name for s in subs], store),
         left_out=inventory.left_out,
+        cells=cells,
     )
     store.save()
     return board

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.report.dynamic_superb import dynamic_superb_rows
+from benchmark.report.following import attach_following
 from benchmark.report.tables import (
     RESAMPLES,
     Cell,
@@ -301,7 +303,7 @@ def yes_bias_rows(
 def build_leaderboard(
     submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
 ) -> Leaderboard:
-    """The main tables (``build_tables``, through the cell ``cache``) plus the trust tables, from the records."""
+    """The main tables (``build_tables``, through the cell ``cache``) plus trust, following and Dynamic-SUPERB."""
     board = build_tables(submissions_root, tasks, resamples, cache)
     subs = load_submissions(submissions_root)
     mains = {s.card.name: s for s in subs if s.card.base is None}
@@ -314,4 +316,6 @@ def build_leaderboard(
     board.robustness_models = robustness_model_rows(board.robustness)
     silent = {s.card.base or "": s for s in derived if s.card.variant == "control-silence"}
     board.yes_bias = yes_bias_rows(list(mains.values()), tasks, silent)
+    attach_following(board, mains, derived, tasks, resamples)
+    board.dynamic_superb = dynamic_superb_rows(board.cells, tasks)
     return board

@@ -318,6 +318,10 @@ def test_mirror_import_validates_runs_and_builds(tmp_path, mirror) -> None:
     result = runner.invoke(app, [*board, "--out", str(tmp_path / "tables"), "--site", str(tmp_path / "site")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site" / "index.html").exists()
+    view = (tmp_path / "tables" / "dynamic_superb.csv").read_text()
+    assert "category" in view and "dimension" in view and "overall" in view  # the Dynamic-SUPERB view is exported
+    page = (tmp_path / "site" / "dynamic-superb.html").read_text()
+    assert "By Dynamic-SUPERB category" in page and "majority" in page
 
 
 def test_a_second_run_skips_what_is_imported(tmp_path, mirror) -> None:
