@@ -22,6 +22,7 @@ LAYERS = {
     "adapters": 3,
     "authoring": 3,
     "suite": 3,
+    "speech": 2,
     "predicting": 4,
     "report": 5,
     "controls": 5,
