@@ -253,3 +253,16 @@ class ChatServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+SHIPPED_TASKS = Path(__file__).resolve().parents[1] / "tasks"
+
+
+def shipped_version(task: str) -> str:
+    """The current version of a shipped task (tests must not pin it: a card change bumps it)."""
+    return str(json.loads((SHIPPED_TASKS / task / "task.json").read_text(encoding="utf-8"))["version"])
+
+
+def shipped_key(task: str) -> str:
+    """``Task@version`` of a shipped task."""
+    return f"{task}@{shipped_version(task)}"

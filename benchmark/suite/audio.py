@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark.suite import synth
-from benchmark.suite.spec import Item, SuiteTask, classification_instructions, pick
+from benchmark.suite.spec import Item, SuiteTask, classification_instructions, opt_in, pick
 
 
 def _beeps(rng: np.random.Generator, i: int) -> Item:
@@ -62,6 +62,8 @@ TONE_VS_NOISE = SuiteTask(
     instructions=classification_instructions("Is this sound a pure tone or noise?", ["tone", "noise"]),
     make=_tone_or_noise,
     labels=["tone", "noise"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "wrap_quotes"),
 )
 
 
@@ -83,6 +85,8 @@ NOISE_COLOUR = SuiteTask(
     instructions=classification_instructions("What colour is the noise?", ["white", "pink", "brown"]),
     make=_noise_colour,
     labels=["white", "pink", "brown"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "avoid_word"),
 )
 
 
@@ -109,6 +113,8 @@ DURATION_COMPARISON = SuiteTask(
     make=_duration_pair,
     labels=["first", "second"],
     audio_inputs=2,
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "ends_with", "wrap_angle"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,11 +62,31 @@ CC0-1.0: the audio and labels are synthetic and dedicated to the public domain.
 
 - instruction: "{spec.instructions[0]}"
 - audio: `{first.audio}`
-- label: `{first.label}`
+- label: `{first.label}`{_example_constraints(first)}
 
 ## Baseline
 
 {chance}
+{_following(spec)}"""
+
+
+def _example_constraints(first: Example) -> str:
+    if not first.constraints:
+        return ""
+    return f"\n- constraints (stated by the spoken request): `{json.dumps(first.constraints)}`"
+
+
+def _following(spec: SuiteTask) -> str:
+    """The README section on instruction following: the card's constraint sets, if it opts in to any."""
+    if not spec.constraints:
+        return ""
+    ids = ", ".join(f"`{c['id']}`" for c in spec.constraints)
+    return f"""
+## Instruction following
+
+`bench run --constraints all` runs every test example under each of these sets of the shared constraint
+library (one of its phrasings after the instruction) and checks the answer's format apart from its label:
+{ids}.
 """
 
 
@@ -75,10 +96,16 @@ def _chance_text(spec: SuiteTask, examples: Sequence[Example]) -> str:
     if spec.task_type == "classification":
         counts = Counter(str(x) for x in test)
         top = max(counts.values()) / len(test)
+        own = (
+            " A plain run also checks each example's spoken format request; the majority baseline answers a bare "
+            "label, which obeys only some of them."
+            if any(x.constraints for x in examples)
+            else ""
+        )
         return (
             f"Chance: {1 / len(spec.labels or [1]):.3f} accuracy for a uniform guess over "
             f"{len(spec.labels or [])} labels; the most frequent test label covers {top:.3f}. "
-            "Run `bench run --model majority` for the majority baseline."
+            f"Run `bench run --model majority` for the majority baseline.{own}"
         )
     if spec.task_type == "regression":
         mean = float(np.mean([float(x) for x in train]))
@@ -111,6 +138,8 @@ def _card(spec: SuiteTask, espeak: str) -> TaskCard:
             },
             "languages": spec.languages,
             "authors": ["speech-benchmark maintainers"],
+            "constraints": spec.constraints,
+            "translations": spec.translations,
         }
     )
 
@@ -134,6 +163,7 @@ def write_task(spec: SuiteTask, root: Path) -> Path:
                     split="train" if n < N_TRAIN else "test",
                     audio=paths[0] if single else paths,
                     label=item.label,
+                    constraints=item.constraints,
                 )
             )
         return writer.finish(card, examples, _readme(spec, examples[0], _chance_text(spec, examples), espeak))

@@ -8,15 +8,22 @@ import numpy as np
 
 from benchmark.suite.spec import (
     DIGITS,
+    OBJECTS,
     SPEECH_NOTE,
+    VERBS,
     VOICES,
     Item,
     Maker,
+    Request,
     SuiteTask,
     classification_instructions,
+    crossed,
+    opt_in,
     pick,
     pick_voice,
+    request_instructions,
     say,
+    say_briskly,
 )
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "stop", "go"]
@@ -44,6 +51,8 @@ SPOKEN_DIGITS = SuiteTask(
     make=_word_task(DIGITS, VOICES),
     labels=DIGITS,
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "wrap_angle"),
 )
 
 KEYWORD_SPOTTING = SuiteTask(
@@ -58,6 +67,8 @@ KEYWORD_SPOTTING = SuiteTask(
     make=_word_task(KEYWORDS, VOICES),
     labels=KEYWORDS,
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "starts_with", "wrap_quotes"),
 )
 
 GERMAN_COMMAND_WORDS = SuiteTask(
@@ -72,6 +83,8 @@ GERMAN_COMMAND_WORDS = SuiteTask(
     make=_word_task(GERMAN_COMMANDS, ["de", "de+f2", "de+m3", "de+f4", "de+m5", "de+m7"]),
     labels=GERMAN_COMMANDS,
     languages=["de"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "avoid_word"),
 )
 
 
@@ -285,6 +298,54 @@ LANGUAGE_IDENTIFICATION = SuiteTask(
     make=_language,
     labels=list(LANGUAGE_SENTENCES),
     languages=["en", "de", "fr", "es", "it"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "language_zh"),
+    translations={
+        "zh": {"english": "英语", "german": "德语", "french": "法语", "spanish": "西班牙语", "italian": "意大利语"}
+    },
+)
+
+
+ANIMALS = ["dog", "cat", "horse", "cow", "sheep", "goat", "duck", "pig"]
+# One request per format family; each states its argument values aloud, as a card's phrasings must.
+FORMAT_REQUESTS = [
+    Request("Answer in capital letters.", "upper"),
+    Request("Answer in lowercase.", "lower"),
+    Request("Reply in JSON with the key answer.", "json", {"keys": ["answer"]}),
+    Request("End with the word done.", "ends_with", {"phrase": "done"}),
+    Request("Start with: my answer is.", "starts_with", {"phrase": "my answer is"}),
+    Request("Answer in double quotes.", "wrap", {"open": '"', "close": '"'}),
+]
+
+
+def _format_request(rng: np.random.Generator, i: int) -> Item:
+    a, r = crossed(i, len(ANIMALS), len(FORMAT_REQUESTS))
+    animal, asked = ANIMALS[a], FORMAT_REQUESTS[r]
+    text = f"the {animal} {pick(rng, VERBS)} {pick(rng, OBJECTS)}. Which animal? {asked.text}"
+    audio, key = say_briskly(text, rng)
+    return Item([audio], animal, (key,), asked.as_json())
+
+
+SPOKEN_FORMAT_REQUESTS = SuiteTask(
+    name="SpokenFormatRequests",
+    dimension="content",
+    task_type="classification",
+    metric="accuracy",
+    description="Name the animal in a spoken sentence, in the answer format the speaker asks for.",
+    objective=(
+        "Native spoken instruction following: the recording holds a sentence, a question and a format request "
+        "(capital letters, lowercase, JSON with the key answer, a closing word, an opening phrase or quotation "
+        "marks). Accuracy scores the animal named; each example's constraints check the format, so a plain run "
+        "reports how often the spoken request was followed."
+    ),
+    how_made=(
+        f"{SPEECH_NOTE}; 'the ANIMAL VERB OBJECT. Which animal?' followed by one of six spoken format "
+        "requests, which the example's constraints state"
+    ),
+    instructions=request_instructions("The animal", ANIMALS),
+    make=_format_request,
+    labels=ANIMALS,
+    languages=["en"],
 )
 
 
@@ -296,5 +357,6 @@ TASKS: list[SuiteTask] = [
     GERMAN_COMMAND_WORDS,
     SPANISH_NUMBER_VALUES,
     LANGUAGE_IDENTIFICATION,
+    SPOKEN_FORMAT_REQUESTS,
 ]
 """The content tasks, in the suite's order."""

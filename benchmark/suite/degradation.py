@@ -15,6 +15,7 @@ from benchmark.suite.spec import (
     Item,
     SuiteTask,
     classification_instructions,
+    opt_in,
     pick,
     pick_voice,
     say,
@@ -72,6 +73,8 @@ REVERB_DETECTION = SuiteTask(
     make=_reverb,
     labels=["reverberant", "dry"],
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "wrap_angle"),
 )
 
 
@@ -96,6 +99,8 @@ CLIPPING_DETECTION = SuiteTask(
     make=_clipping,
     labels=["clipped", "clean"],
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "starts_with", "avoid_word"),
 )
 
 

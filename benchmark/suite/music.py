@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark.suite import synth
-from benchmark.suite.spec import Item, SuiteTask, classification_instructions
+from benchmark.suite.spec import Item, SuiteTask, classification_instructions, opt_in
 
 
 def _chord(rng: np.random.Generator, i: int) -> Item:
@@ -30,6 +30,8 @@ CHORD_QUALITY = SuiteTask(
     instructions=classification_instructions("Is this chord major or minor?", ["major", "minor"]),
     make=_chord,
     labels=["major", "minor"],
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "ends_with", "avoid_word"),
 )
 
 
@@ -51,6 +53,8 @@ TIMBRE = SuiteTask(
     instructions=classification_instructions("Which waveform does this tone have?", ["sine", "square", "sawtooth"]),
     make=_timbre,
     labels=["sine", "square", "sawtooth"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "wrap_angle"),
 )
 
 
@@ -81,6 +85,8 @@ INTERVAL_DIRECTION = SuiteTask(
     make=_interval,
     labels=["first", "second"],
     audio_inputs=2,
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "wrap_quotes"),
 )
 
 

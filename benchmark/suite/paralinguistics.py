@@ -14,6 +14,7 @@ from benchmark.suite.spec import (
     Item,
     SuiteTask,
     classification_instructions,
+    opt_in,
     pick,
     pick_voice,
     say,
@@ -72,6 +73,8 @@ PITCH_LEVEL = SuiteTask(
     make=_pitch_level,
     labels=list(PITCH_LEVELS),
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "ends_with", "avoid_word"),
 )
 
 
@@ -100,6 +103,8 @@ WHISPER_DETECTION = SuiteTask(
     make=_whisper,
     labels=["whispered", "voiced"],
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "wrap_quotes"),
 )
 
 

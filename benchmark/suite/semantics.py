@@ -1,4 +1,4 @@
-"""Semantic tasks: what the words mean (intent, sentiment, the answer to a spoken question)."""
+"""Semantic tasks: what the words mean (intent, sentiment, the answer to a spoken question or request)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from benchmark.suite.spec import (
     NUMBER_WORDS,
     SPEECH_NOTE,
     Item,
+    Request,
     SuiteTask,
     classification_instructions,
+    crossed,
+    opt_in,
     pick,
     pick_voice,
+    request_instructions,
     say,
+    say_briskly,
 )
 
 INTENTS = {
@@ -60,6 +65,8 @@ INTENT_CLASSIFICATION = SuiteTask(
     make=_intent,
     labels=list(INTENTS),
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "starts_with", "wrap_angle"),
 )
 
 
@@ -101,6 +108,9 @@ SENTIMENT_CLASSIFICATION = SuiteTask(
     make=_sentiment,
     labels=["positive", "negative"],
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "language_zh"),
+    translations={"zh": {"positive": ["积极", "正面"], "negative": ["消极", "负面"]}},
 )
 
 
@@ -135,5 +145,57 @@ SPOKEN_ARITHMETIC = SuiteTask(
 )
 
 
-TASKS: list[SuiteTask] = [INTENT_CLASSIFICATION, SENTIMENT_CLASSIFICATION, SPOKEN_ARITHMETIC]
+# Things whose colour is common knowledge; no name holds a colour word, so a full-sentence answer
+# ("a ripe banana is yellow") names one label only.
+COLOUR_OF = {
+    "red": ["a ripe tomato", "a strawberry", "blood"],
+    "yellow": ["a ripe banana", "a lemon", "a sunflower"],
+    "green": ["fresh grass", "a lime", "a cucumber"],
+    "blue": ["the sky on a clear day", "a sapphire", "the sea on a sunny day"],
+    "white": ["fresh snow", "milk", "a polar bear"],
+    "black": ["coal", "a crow", "tar"],
+}
+# Length requests (words family): bounds below and above the one-word answer, so a model must listen to obey.
+LENGTH_REQUESTS = [
+    Request("One word only.", "words", {"max": 1}),
+    Request("At most two words.", "words", {"max": 2}),
+    Request("At most three words.", "words", {"max": 3}),
+    Request("Answer in at least five words.", "words", {"min": 5}),
+    Request("Use at least eight words.", "words", {"min": 8}),
+    Request("Use four to six words.", "words", {"min": 4, "max": 6}),
+]
+
+
+def _length_request(rng: np.random.Generator, i: int) -> Item:
+    c, r = crossed(i, len(COLOUR_OF), len(LENGTH_REQUESTS))
+    colour, asked = list(COLOUR_OF)[c], LENGTH_REQUESTS[r]
+    text = f"What colour is {pick(rng, COLOUR_OF[colour])}? {asked.text}"
+    audio, key = say_briskly(text, rng)
+    return Item([audio], colour, (key,), asked.as_json())
+
+
+SPOKEN_LENGTH_REQUESTS = SuiteTask(
+    name="SpokenLengthRequests",
+    dimension="semantics",
+    task_type="classification",
+    metric="accuracy",
+    description="Answer a spoken question about the colour of a thing, in as many words as the speaker asks for.",
+    objective=(
+        "Native spoken instruction following: the recording asks the colour of a familiar thing and how long "
+        "the answer must be (one word, at most two or three, at least five or eight, four to six). Accuracy "
+        "scores the colour; each example's word-count constraint checks the length, so a plain run reports how "
+        "often the spoken request was followed."
+    ),
+    how_made=(
+        f"{SPEECH_NOTE}; 'What colour is THING?' (three things per colour) followed by one of six spoken length "
+        "requests, which the example's constraint states"
+    ),
+    instructions=request_instructions("The colour", list(COLOUR_OF)),
+    make=_length_request,
+    labels=list(COLOUR_OF),
+    languages=["en"],
+)
+
+
+TASKS: list[SuiteTask] = [INTENT_CLASSIFICATION, SENTIMENT_CLASSIFICATION, SPOKEN_ARITHMETIC, SPOKEN_LENGTH_REQUESTS]
 """The semantic tasks, in the suite's order."""

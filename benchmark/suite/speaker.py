@@ -15,6 +15,7 @@ from benchmark.suite.spec import (
     Item,
     SuiteTask,
     classification_instructions,
+    opt_in,
     pick,
     pick_voice,
     say,
@@ -42,6 +43,9 @@ SPEAKER_GENDER = SuiteTask(
     make=_gender,
     labels=["female", "male"],
     languages=["en"],
+    version="1.1.0",
+    constraints=opt_in("upper", "json", "words_max", "ends_with", "language_zh"),
+    translations={"zh": {"female": ["女性", "女声"], "male": ["男性", "男声"]}},
 )
 
 
@@ -72,6 +76,8 @@ SAME_SPEAKER = SuiteTask(
     labels=["yes", "no"],
     languages=["en"],
     audio_inputs=2,
+    version="1.1.0",
+    constraints=opt_in("lower", "json", "words_max", "wrap_quotes", "avoid_word"),
 )
 
 

@@ -3,6 +3,10 @@
 A ``SuiteTask`` pairs a task card's fields with a maker, a function that draws one
 ``Item`` from a seeded ``numpy`` generator. ``draw_items`` seeds that generator
 from the task name, so the same task always yields the same examples.
+
+Instruction following comes in two forms: a card opts in to constraint sets of the
+shared library (``opt_in``) for ``bench run --constraints``, and a native task speaks
+a format request (``Request``) in each clip, whose constraints the example carries.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +73,8 @@ class Item:
     keys: tuple[tuple[object, ...], ...]
     """Generation parameters of each clip; two clips with the same key would sound the same, so a
     task never repeats a key (no clip is shared between examples, hence none between splits)."""
+    constraints: list[dict[str, Any]] | None = None
+    """The constraints a spoken request in the clip states (native instruction-following tasks only)."""
 
 
 Maker = Callable[[np.random.Generator, int], Item]
@@ -91,7 +98,11 @@ class SuiteTask:
     languages: list[str] = field(default_factory=list)
     audio_inputs: int = 1
     version: str = "1.0.0"
-    """Bump when the maker, instructions or labels change (the versioning rule of CONTRIBUTING.md)."""
+    """Bump when the maker, instructions, labels or constraints change (the versioning rule of CONTRIBUTING.md)."""
+    constraints: list[dict[str, Any]] | None = None
+    """Constraint sets of the shared library the card opts in to (``opt_in``), for ``bench run --constraints``."""
+    translations: dict[str, dict[str, str | list[str]]] | None = None
+    """Label translations by language code; a ``language_zh`` set needs one for every label."""
 
 
 def pick(rng: np.random.Generator, options: Sequence[object]) -> object:
@@ -105,21 +116,22 @@ def pick_voice(rng: np.random.Generator, pool: Sequence[str] = VOICES) -> str:
 
 
 def say(
-    text: str, voice: str, rng: np.random.Generator, speed: int | None = None, pitch: int | None = None
+    text: str,
+    voice: str,
+    rng: np.random.Generator,
+    speed: int | None = None,
+    pitch: int | None = None,
+    level: float | None = None,
 ) -> tuple[np.ndarray, tuple[object, ...]]:
-    """Speak ``text`` at a random peak level, with speed and pitch drawn unless given.
+    """Speak ``text`` at a peak ``level``, with speed, pitch and level drawn unless given.
 
     Returns:
         The clip, and its generation key ``(text, voice, speed, pitch)``.
     """
     speed = int(rng.integers(130, 200)) if speed is None else speed
     pitch = int(rng.integers(30, 70)) if pitch is None else pitch
-    return synth.normalise(synth.speak(text, voice, speed, pitch), float(rng.uniform(0.25, 0.6))), (
-        text,
-        voice,
-        speed,
-        pitch,
-    )
+    level = float(rng.uniform(0.25, 0.6)) if level is None else level
+    return synth.normalise(synth.speak(text, voice, speed, pitch), level), (text, voice, speed, pitch)
 
 
 def choices(labels: Sequence[str]) -> str:
@@ -136,6 +148,70 @@ def classification_instructions(question: str, labels: Sequence[str]) -> list[st
         f"{question} Choose from {options}.",
         f"Please answer with a single word ({options}): {question[0].lower() + question[1:]}",
         f"Here is an audio clip. {question} Possible answers: {options}.",
+    ]
+
+
+def opt_in(*set_ids: str) -> list[dict[str, Any]]:
+    """Sets of the shared constraint library by id, with the library's arguments and phrasings.
+
+    Each task picks sets its labels can obey: every label is a lower-case word or two, so
+    ``upper`` and ``lower`` both fit, ``words_max`` (10) allows the longest label, and no
+    label is the word ``avoid_word`` forbids (card validation checks ids and translations).
+    """
+    return [{"id": set_id} for set_id in set_ids]
+
+
+@dataclass(frozen=True)
+class Request:
+    """A format request spoken after the question of a native instruction-following task."""
+
+    text: str
+    """What the speaker says, e.g. "Answer in capital letters."."""
+    family: str
+    """The constraint family it states (``upper``, ``json``, ``words``, ...)."""
+    args: dict[str, Any] = field(default_factory=dict)
+    """The family's arguments, as the request states them."""
+
+    def as_json(self) -> list[dict[str, Any]]:
+        """The constraints as an example carries them: ``[{"id": family, "args": {...}}]`` (a fresh copy)."""
+        return [{"id": self.family, "args": dict(self.args)}]
+
+
+def crossed(i: int, n_labels: int, n_requests: int) -> tuple[int, int]:
+    """The label and request indexes of item ``i``: labels in turn, requests shifted by one each round.
+
+    Labels cycle so that every split is balanced; the shift makes every label meet every request
+    over the train split and every request appear in the test split (a plain ``i % n_requests``
+    would pair labels and requests in lockstep when the two counts share a factor).
+    """
+    label, rounds = i % n_labels, i // n_labels
+    return label, (label + rounds) % n_requests
+
+
+def say_briskly(text: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple[object, ...]]:
+    """``say`` in a random voice, faster and quieter: for the two-sentence clips of native tasks.
+
+    A question followed by a spoken request is two to three times as long as the other clips;
+    faster speech at a lower peak level (fewer bits per FLAC sample) keeps them within the
+    suite's size budget, and both stay well inside what espeak-ng makes intelligible.
+    """
+    voice = pick_voice(rng)
+    return say(text, voice, rng, speed=int(rng.integers(170, 210)), level=float(rng.uniform(0.15, 0.3)))
+
+
+def request_instructions(subject: str, labels: Sequence[str]) -> list[str]:
+    """Five text instructions of a native task (``subject``: "The animal"); each names every label.
+
+    They say only to follow the spoken request and state no format themselves, so the format
+    a model is asked for is the one it hears.
+    """
+    options = choices(labels)
+    return [
+        f"Listen to the recording and do what the speaker asks. {subject} is one of {options}.",
+        f"The speaker asks a question and says how to answer it; follow the spoken request. Options: {options}.",
+        f"Answer the spoken question exactly as the speaker asks you to. Possible answers: {options}.",
+        f"Follow the request in the audio. {subject} is {options}.",
+        f"Here is a spoken request. Do what it says; the answer is one of: {options}.",
     ]
 
 

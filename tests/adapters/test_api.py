@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ChatServer
+from helpers import ChatServer, shipped_key
 from typer.testing import CliRunner
 
 from benchmark.cli import app
@@ -69,7 +69,7 @@ def run_api(server: ChatServer, out: Path, *extra: str, limit: int = 8):
     )
 
 
-RUN_FILE = "api-served-audio-model/runs/IntervalDirection@1.0.0.jsonl"
+RUN_FILE = f"api-served-audio-model/runs/{shipped_key('IntervalDirection')}.jsonl"
 
 
 def test_api_sends_the_audio_and_scores_what_the_server_heard(tmp_path: Path, monkeypatch) -> None:
@@ -180,6 +180,6 @@ def test_batches_across_tasks_send_each_example_its_own_audio(tmp_path: Path, mo
                        "--batch-size", "4", mode, "--tasks-root", str(TASKS), "--out", str(tmp_path), "--no-semantic")
     assert result.exit_code == 0, result.output
     for task in ("IntervalDirection", "DurationComparison"):
-        records = read_records(tmp_path / f"api-served-audio-model/runs/{task}@1.0.0.jsonl")
+        records = read_records(tmp_path / f"api-served-audio-model/runs/{shipped_key(task)}.jsonl")
         assert len(records) == 6 and all(r.score == 1.0 for r in records), [(r.output, r.reference) for r in records]
     assert len(server.calls) == 12

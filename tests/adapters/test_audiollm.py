@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import shipped_key
 from tiny_audio_llms import BUILDERS, LIBRARIES, SINGLE_AUDIO_TEMPLATE, build, build_qwen2_audio
 from typer.testing import CliRunner
 
@@ -56,7 +57,7 @@ def bench_run(model: Path | str, out: Path, task: str, *extra: str, limit: int =
 
 
 def records(out: Path, task: str):
-    return read_records(out / f"tiny/runs/{task}@1.0.0.jsonl")
+    return read_records(out / f"tiny/runs/{shipped_key(task)}.jsonl")
 
 
 @pytest.mark.parametrize("arch", list(BUILDERS))
@@ -128,7 +129,8 @@ def test_model_that_cannot_take_two_clips_is_told_and_concat_is_recorded(tmp_pat
         torch.manual_seed(0)
         folder = build_qwen2_audio(tmp_path / "single", template=SINGLE_AUDIO_TEMPLATE)
     result = bench_run(folder, tmp_path / "a", "IntervalDirection")
-    assert "skip IntervalDirection@1.0.0" in result.output and "audio_inputs=2" in result.output, result.output
+    skipped = f"skip {shipped_key('IntervalDirection')}"
+    assert skipped in result.output and "audio_inputs=2" in result.output, result.output
     assert "multi_audio=concat" in result.output and not records(tmp_path / "a", "IntervalDirection")
     result = bench_run(folder, tmp_path / "b", "IntervalDirection", "--model-arg", "multi_audio=concat")
     assert result.exit_code == 0, result.output
@@ -302,7 +304,8 @@ def test_batches_across_tasks_give_the_records_of_per_task_batches(tmp_path: Pat
                       limit=5)
     assert alone.exit_code == 0, alone.output
     for task in MIXED:
-        mixed = [r.model_dump(exclude={"seconds"}) for r in read_records(tmp_path / f"mixed/runs/{task}@1.0.0.jsonl")]
+        run_file = tmp_path / f"mixed/runs/{shipped_key(task)}.jsonl"
+        mixed = [r.model_dump(exclude={"seconds"}) for r in read_records(run_file)]
         assert mixed == [r.model_dump(exclude={"seconds"}) for r in records(tmp_path, task)] and len(mixed) == 5
         assert all((r["label_scores"] is not None) == (answer == "rank" and task != "SentenceTranscription")
                    for r in mixed)
@@ -322,3 +325,17 @@ def test_input_length_orders_examples_as_their_prompt_tokens(tiny) -> None:
     offsets = [t - n for t, n in zip(tokens, lengths, strict=True)]  # the template's tokens, and frame rounding
     assert max(offsets) - min(offsets) <= 1
     assert sorted(range(4), key=lengths.__getitem__) == sorted(range(4), key=tokens.__getitem__) == [0, 3, 2, 1]
+
+
+def test_a_tiny_audio_llm_runs_plain_and_constrained_on_a_shipped_task(tmp_path: Path, tiny) -> None:
+    model = tiny["qwen2_audio"]
+    assert bench_run(model, tmp_path, "SpeakerGender").exit_code == 0
+    result = bench_run(model, tmp_path, "SpeakerGender", "--constraints", "2")
+    assert result.exit_code == 0, result.output
+    constrained = read_records(tmp_path / f"tiny+constraints/runs/{shipped_key('SpeakerGender')}.jsonl")
+    assert len(constrained) == 4 * 2 and len({r.constraint_index for r in constrained}) == 2
+    assert all(r.checks and r.if_strict is not None and r.checker_version for r in constrained)
+    plain = {r.id: r for r in records(tmp_path, "SpeakerGender")}
+    for r in constrained:  # the constrained prompt is the plain one plus a phrasing of the set
+        assert r.instruction.startswith(plain[r.id].instruction + " ")
+    assert "IF strict" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import ChatServer
+from helpers import ChatServer, shipped_key
 from typer.testing import CliRunner
 
 from benchmark.adapters.cascade import CascadeAdapter, first_line, format_conversation, parse_cascade
@@ -109,11 +109,11 @@ def test_offline_default_cascade_transcribes_real_speech(tmp_path: Path) -> None
         str(tmp_path),
     )
     assert result.exit_code == 0, result.output
-    records = read_records(tmp_path / "cascade/runs/SentenceTranscription@1.0.0.jsonl")
+    records = read_records(tmp_path / f"cascade/runs/{shipped_key('SentenceTranscription')}.jsonl")
     assert len(records) == 4
     errors = sum(r.errors or 0 for r in records) / sum(r.ref_units or 0 for r in records)
     assert errors < 0.5, [(r.reference, r.output) for r in records]
-    assert len(read_records(tmp_path / "cascade/runs/SameSpeaker@1.0.0.jsonl")) == 4
+    assert len(read_records(tmp_path / f"cascade/runs/{shipped_key('SameSpeaker')}.jsonl")) == 4
     card = json.loads((tmp_path / "cascade/model.json").read_text())
     assert card["description"] == "ASR faster-whisper then LLM smollm2"
 
@@ -140,7 +140,7 @@ def test_tiny_transformers_whisper_and_chat_lm(tmp_path: Path, tiny_whisper_asr:
         "cpu",
     )
     assert result.exit_code == 0, result.output
-    records = read_records(tmp_path / "tiny-cascade/runs/SpeakerGender@1.0.0.jsonl")
+    records = read_records(tmp_path / f"tiny-cascade/runs/{shipped_key('SpeakerGender')}.jsonl")
     assert len(records) == 3 and all(isinstance(r.output, str) for r in records)
 
 
@@ -149,7 +149,7 @@ def test_tiny_cascade_ranks_labels(tmp_path: Path, tiny_whisper_asr: Path, tiny_
     result = bench("run", "--model", spec, "--name", "rank", "--tasks", "SpeakerGender", "--limit", "3",
                    "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank")
     assert result.exit_code == 0, result.output
-    records = read_records(tmp_path / "rank/runs/SpeakerGender@1.0.0.jsonl")
+    records = read_records(tmp_path / f"rank/runs/{shipped_key('SpeakerGender')}.jsonl")
     assert len(records) == 3 and {r.tier for r in records} == {"exact"}
     assert all(r.output == max(r.label_scores, key=r.label_scores.get) for r in records)
     assert json.loads((tmp_path / "rank/model.json").read_text())["protocol"] == "rank"
@@ -157,7 +157,7 @@ def test_tiny_cascade_ranks_labels(tmp_path: Path, tiny_whisper_asr: Path, tiny_
                    "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank",
                    "--model-arg", "rank_calibration=content-free")
     assert result.exit_code == 0, result.output
-    calibrated = read_records(tmp_path / "calibrated/runs/SpeakerGender@1.0.0.jsonl")
+    calibrated = read_records(tmp_path / f"calibrated/runs/{shipped_key('SpeakerGender')}.jsonl")
     assert [r.label_scores for r in calibrated] != [r.label_scores for r in records]
     assert json.loads((tmp_path / "calibrated/model.json").read_text())["protocol"] == "rank-calibrated"
 
@@ -181,7 +181,8 @@ def test_pocketsphinx_with_an_openai_compatible_endpoint(tmp_path: Path) -> None
             "--no-semantic",
         )
     assert result.exit_code == 0, result.output
-    records = read_records(tmp_path / "cascade-pocketsphinx+openai-served-model/runs/SameSpeaker@1.0.0.jsonl")
+    served = tmp_path / "cascade-pocketsphinx+openai-served-model"
+    records = read_records(served / f"runs/{shipped_key('SameSpeaker')}.jsonl")
     assert [r.output for r in records] == ["yes"] * 6 and {r.tier for r in records} == {"exact"}
     prompts = [c["body"]["messages"][-1]["content"] for c in server.calls]
     assert len(prompts) == 6 and all("Transcript of audio 2:" in p for p in prompts)
@@ -303,7 +304,7 @@ def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
                   "transcripts=off")
     assert alone.exit_code == 0, alone.output
     for task in MIXED:
-        runs = [read_records(tmp_path / f"{name}/runs/{task}@1.0.0.jsonl") for name in ("mixed", "alone")]
+        runs = [read_records(tmp_path / f"{name}/runs/{shipped_key(task)}.jsonl") for name in ("mixed", "alone")]
         mixed, per_task = ([r.model_dump(exclude={"seconds", "label_scores"}) for r in rs] for rs in runs)
         assert mixed == per_task and len(mixed) == 5
         # Label scores come from batches of other shapes: equal to float32 rounding, not to the last digit.

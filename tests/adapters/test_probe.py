@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import make_task
+from helpers import make_task, shipped_key
 from typer.testing import CliRunner
 
 from benchmark.adapters.probe import ProbeAdapter
@@ -109,15 +109,15 @@ def test_fbank_probe_learns_a_task_whose_label_is_in_the_features(tmp_path: Path
     for model in ("majority", "probe:fbank"):
         result = bench("run", "--model", model, "--tasks", "ToneVsNoise", "--tasks-root", str(TASKS), "--out", str(out))
         assert result.exit_code == 0, result.output
-    majority = _accuracy(out / "majority/runs/ToneVsNoise@1.0.0.jsonl")
-    probe = _accuracy(out / "probe-fbank/runs/ToneVsNoise@1.0.0.jsonl")
+    majority = _accuracy(out / f"majority/runs/{shipped_key('ToneVsNoise')}.jsonl")
+    probe = _accuracy(out / f"probe-fbank/runs/{shipped_key('ToneVsNoise')}.jsonl")
     assert probe >= majority + 0.3 and probe >= 0.85
 
-    saved = json.loads((out / "probe-fbank/layers/ToneVsNoise@1.0.0.json").read_text())
+    saved = json.loads((out / f"probe-fbank/layers/{shipped_key('ToneVsNoise')}.json").read_text())
     weights = np.array(saved["weights"])
     assert len(weights) == 3 and abs(weights.sum() - 1) < 1e-4 and (weights >= 0).all()
     assert np.abs(weights - 1 / 3).max() > 0.01  # training moved them away from the uniform start
-    assert "ToneVsNoise@1.0.0:" in bench("layers", str(out / "probe-fbank")).output
+    assert f"{shipped_key('ToneVsNoise')}:" in bench("layers", str(out / "probe-fbank")).output
 
 
 def test_layer_weights_start_uniform_and_change_with_training() -> None:

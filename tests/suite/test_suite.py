@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from benchmark.scoring.constraint_library import resolve_set
+from benchmark.scoring.constraints import check
 from benchmark.suite import SUITE, generate, write_task
 from benchmark.task import load_task
 from benchmark.validate import validate_paths
@@ -23,6 +25,7 @@ SR = 16_000
 
 
 def test_suite_composition() -> None:
+    assert {p.name for p in TASKS.iterdir() if p.is_dir()} == set(SUITE)  # every folder is generated
     cards = [load_task(TASKS / name).card for name in SUITE]
     assert len(cards) >= 24
     dims = Counter(c.dimension for c in cards)
@@ -49,6 +52,41 @@ def test_committed_suite_validates_deep_and_fits_the_size_budget() -> None:
     assert {f.level for r in reports for f in r.findings} == {"warning"}
     size = sum(p.stat().st_size for p in TASKS.rglob("*") if p.is_file())
     assert size < 60 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- instruction following
+
+
+NATIVE = ["SpokenFormatRequests", "SpokenLengthRequests"]
+"""Tasks whose clips speak their own format request; every other classification task opts in to library sets."""
+
+
+def _families(entries: list) -> set[str]:
+    return {c.id for entry in entries for c in resolve_set(entry).constraints}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in SUITE.items() if t.task_type == "classification"))
+def test_classification_tasks_follow_instructions(name: str) -> None:
+    task = load_task(TASKS / name)
+    if name in NATIVE:
+        assert task.card.constraints is None  # a constraint run has nothing to vary on them
+        assert all(e.constraints for e in task.examples)
+        requests = {json.dumps(e.constraints, sort_keys=True) for e in task.split("test")}
+        assert len(requests) >= 5 and len(task.split("test")) >= 32
+        return
+    assert len(_families(task.card.constraints or [])) >= 4
+    for entry in task.card.constraints or []:
+        for c in resolve_set(entry).constraints:
+            if c.id in ("words", "keywords"):  # a bare label must be allowed: no set may forbid an answer
+                assert all(check(label, c.id, c.args)[0] for label in task.card.labels or []), (name, c)
+
+
+def test_some_tasks_ask_for_chinese_answers_and_translate_every_label() -> None:
+    zh = [n for n in SUITE if "language" in _families(load_task(TASKS / n).card.constraints or [])]
+    assert len(zh) >= 2
+    for name in zh:
+        card = load_task(TASKS / name).card
+        assert set((card.translations or {})["zh"]) == set(card.labels or [])
 
 
 # ---------------------------------------------------------------- labels from the audio
@@ -194,13 +232,16 @@ def _fingerprint(folder: Path) -> list[tuple[str, str, object, list[str]]]:
 
 
 @pytest.mark.espeak
-@pytest.mark.parametrize("name", ["SpeakerGender", "SameSpeaker", "NoiseSNR", "BeepCount", "ChordQuality"])
+@pytest.mark.parametrize(
+    "name", ["SpeakerGender", "SameSpeaker", "NoiseSNR", "BeepCount", "ChordQuality", "SpokenFormatRequests"]
+)
 def test_regenerating_reproduces_the_committed_task(tmp_path: Path, name: str) -> None:
     if SUITE[name].languages and shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is needed to regenerate speech tasks: apt-get install espeak-ng")
     (folder,) = generate(tmp_path, [name])
     assert _fingerprint(folder) == _fingerprint(TASKS / name)
-    assert (folder / "task.json").read_text() == (TASKS / name / "task.json").read_text()
+    for text in ("task.json", "examples.jsonl", "README.md"):  # examples.jsonl: an example's own constraints
+        assert (folder / text).read_text() == (TASKS / name / text).read_text()
 
 
 def test_the_task_version_is_the_one_written(tmp_path: Path) -> None:
