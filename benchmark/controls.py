@@ -246,12 +246,4 @@ def make_variant(
         )
     if instructions is None:
         return Variant(control=control)  # type: ignore[arg-type]
-    if str(instructions) == "all":
-        return Variant(instructions="all")
-    try:
-        count = int(str(instructions))
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise VariantError(f"--instructions {instructions!r}: use all, or a number of instructions (1 or more)")
-    return Variant(instructions=count)
+    return Variant(instructions=_count("--instructions", instructions))

@@ -66,7 +66,7 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "licence does not permit redistribution",
         "tasks are redistributed: use data under a licence such as CC-BY-4.0",
     ),
-    # Constraint sets of instruction following (benchmark/scoring/constraint_library.py keeps the same entries).
+    # Constraint sets of instruction following (benchmark/scoring/constraint_library.py reports them).
     "T170": ("error", "unknown constraint id", "use a set of the constraint library or a constraint family"),
     "T171": ("error", "constraint arguments fail the checker's schema", "give the arguments the family documents"),
     "T172": ("error", "constraints given together conflict", "drop one of them or give them in separate prompts"),

@@ -6,6 +6,7 @@ They are reachable as ``listeners:Pitch`` etc. (the tests folder is on ``sys.pat
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 
@@ -77,3 +78,60 @@ ENTRIES = {
     for name, cls in (("pitch", "Pitch"), ("echo", "Echo"), ("deaf", "Deaf"), ("reader", "Reader"), ("yes", "Yes"))
 }
 """Registry entries for the CLI tests (``monkeypatch.setattr(registry, "REGISTRY", {**REGISTRY, **ENTRIES})``)."""
+
+
+# ---------------------------------------------------------------- instruction following (constraint runs)
+
+
+def pitch_label(q: Query) -> str:
+    """The ToneHeight label a listener hears: high above 500 Hz."""
+    return "high" if dominant_hz(q.audio[0]) > 500 else "low"
+
+
+def flip(label: str) -> str:
+    """The other ToneHeight label."""
+    return "low" if label == "high" else "high"
+
+
+def dressed(answer: str, instruction: str) -> str:
+    """The answer in the format the instruction asks for, as an obedient model writes it."""
+    said = instruction.casefold()
+    if "json" in said:
+        key = re.search(r'"(\w+)"', instruction)
+        return json.dumps({key.group(1) if key else "answer": answer})
+    if "capital" in said or "upper" in said or "caps" in said:
+        return answer.upper()
+    if any(w in said for w in ("end", "close", "finish", "last words")) and '"' in instruction:
+        return f"It is {answer}. " + instruction.split('"')[-2]
+    return answer
+
+
+class Ignores(Adapter):
+    """Hears the tone right, never reads a constraint; rambles about high tones (over a 10-word limit)."""
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        long = ", as far as I can hear it over the hum of the fan in this room"
+        return [f"The tone is {pitch_label(q)}{long if pitch_label(q) == 'high' else ''}." for q in batch]
+
+
+class ObeysButWrong(Adapter):
+    """Follows every format to the letter and names the wrong label."""
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        return [dressed(flip(pitch_label(q)), q.instruction) for q in batch]
+
+
+class Forgets(Adapter):
+    """Right without constraints; under constraints it obeys every format and names the wrong label."""
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        plain = set(card.instructions)
+        heard = [pitch_label(q) for q in batch]
+        return [h if q.instruction in plain else dressed(flip(h), q.instruction) for h, q in zip(heard, batch, strict=True)]
+
+
+class Obeys(Adapter):
+    """Follows the format and answers right."""
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+        return [dressed(pitch_label(q), q.instruction) for q in batch]

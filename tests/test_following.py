@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from helpers import make_task, read_examples, write_examples
-from listeners import dominant_hz
+from listeners import Ignores, Obeys, ObeysButWrong
 
-from benchmark import Adapter, Query, RunError, TaskCard, evaluate
+from benchmark import RunError, evaluate
 from benchmark.controls import make_variant
 from benchmark.runner import rescore
 from benchmark.submission.card import read_model_card
@@ -19,43 +17,6 @@ from benchmark.submission.records import read_records
 from benchmark.task.checks import validate_task
 
 SETS = [{"id": "upper"}, {"id": "json"}, {"id": "words_max"}, {"id": "ends_with"}]
-
-
-def _pitch(q: Query) -> str:
-    return "high" if dominant_hz(q.audio[0]) > 500 else "low"
-
-
-def _dressed(answer: str, instruction: str) -> str:
-    """The answer in the format the instruction asks for (what an obedient model writes)."""
-    said = instruction.casefold()
-    if "json" in said:
-        return json.dumps({re.search(r'"(\w+)"', instruction).group(1): answer})
-    if "capital" in said or "upper" in said or "caps" in said:
-        return answer.upper()
-    if any(w in said for w in ("end", "close", "finish", "last words")) and '"' in instruction:
-        return f"It is {answer}. " + instruction.split('"')[-2]
-    return answer
-
-
-class Ignores(Adapter):
-    """Hears the tone right, never reads the constraint: a plain lower-case word, always."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        return [f"The tone is {_pitch(q)}, as far as I can hear." for q in batch]
-
-
-class ObeysButWrong(Adapter):
-    """Follows every format to the letter and names the wrong label."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        return [_dressed("low" if _pitch(q) == "high" else "high", q.instruction) for q in batch]
-
-
-class Obeys(Adapter):
-    """Follows the format and answers right."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        return [_dressed(_pitch(q), q.instruction) for q in batch]
 
 
 def _task(root: Path) -> Path:

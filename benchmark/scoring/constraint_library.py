@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from benchmark.findings import CODES
 from benchmark.scoring.constraint_args import SCRIPTS, ConstraintArgs
 from benchmark.scoring.constraints import FAMILIES, Constraint, norm, word_count
 
@@ -47,14 +48,9 @@ __all__ = [
 Problem = tuple[str, str, str]
 """A finding: (code, field, message)."""
 
-# code: (level, what the rule checks, how to fix a breach) -- the layout of benchmark.findings.CODES.
+# The codes of these findings, declared once in benchmark.findings (their level, rule and fix).
 CONSTRAINT_CODES: dict[str, tuple[Literal["error", "warning"], str, str]] = {
-    "T170": ("error", "unknown constraint id", "use a set of the constraint library or a constraint family"),
-    "T171": ("error", "constraint arguments fail the checker's schema", "give the arguments the family documents"),
-    "T172": ("error", "constraints given together conflict", "drop one of them or give them in separate prompts"),
-    "T173": ("error", "phrasing does not state its argument values", "use placeholders such as {max} or {phrase}"),
-    "T174": ("error", "language constraint without label translations", "add a translation of every label"),
-    "T175": ("error", "fewer than five distinct phrasings", "write at least 5 different phrasings"),
+    code: CODES[code] for code in ("T170", "T171", "T172", "T173", "T174", "T175")
 }
 MIN_PHRASINGS = 5
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from helpers import make_task, read_examples, write_examples
-from listeners import dominant_hz
+from listeners import Forgets, Ignores, Obeys
 
-from benchmark import Adapter, Query, TaskCard
 from benchmark.planning import load_tasks
 from benchmark.report.build import build_leaderboard as build_all
 from benchmark.report.export import write_tables
@@ -24,49 +21,6 @@ from benchmark.task.discovery import discover_task_dirs
 
 SETS = [{"id": "upper"}, {"id": "json"}, {"id": "words_max"}, {"id": "ends_with"}]
 FOLLOWING = ("following", "following_models", "following_dimensions", "following_families")
-
-
-def _pitch(q: Query) -> str:
-    return "high" if dominant_hz(q.audio[0]) > 500 else "low"
-
-
-def _flip(label: str) -> str:
-    return "low" if label == "high" else "high"
-
-
-def _dressed(answer: str, instruction: str) -> str:
-    """The answer in the format the instruction asks for (what an obedient model writes)."""
-    said = instruction.casefold()
-    if "json" in said:
-        return json.dumps({re.search(r'"(\w+)"', instruction).group(1): answer})
-    if "capital" in said or "upper" in said or "caps" in said:
-        return answer.upper()
-    if any(w in said for w in ("end", "close", "finish", "last words")) and '"' in instruction:
-        return f"It is {answer}. " + instruction.split('"')[-2]
-    return answer
-
-
-class Ignores(Adapter):
-    """Hears the tone right, never reads the constraint; rambles about high tones (over the 10-word limit)."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        long = ", as far as I can hear it over the hum of the fan in this room"
-        return [f"The tone is {_pitch(q)}{long if _pitch(q) == 'high' else ''}." for q in batch]
-
-
-class Forgets(Adapter):
-    """Right without constraints; under constraints it obeys every format and names the wrong label."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        plain = set(card.instructions)
-        return [_pitch(q) if q.instruction in plain else _dressed(_flip(_pitch(q)), q.instruction) for q in batch]
-
-
-class Obeys(Adapter):
-    """Follows the format and answers right (with examples' own constraints too: they ask for capitals)."""
-
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        return [_dressed(_pitch(q), q.instruction) for q in batch]
 
 
 def _native(tasks: Path) -> None:
