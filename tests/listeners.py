@@ -126,8 +126,11 @@ class Forgets(Adapter):
 
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
         plain = set(card.instructions)
-        heard = [pitch_label(q) for q in batch]
-        return [h if q.instruction in plain else dressed(flip(h), q.instruction) for h, q in zip(heard, batch, strict=True)]
+        out = []
+        for q in batch:
+            heard = pitch_label(q)
+            out.append(heard if q.instruction in plain else dressed(flip(heard), q.instruction))
+        return out
 
 
 class Obeys(Adapter):
