@@ -74,7 +74,11 @@ def models() -> None:
 
 TasksRoot = Annotated[Path, typer.Option("--tasks-root", help="Folder holding the task folders.")]
 Semantic = Annotated[
-    bool, typer.Option("--semantic/--no-semantic", help="Resolve paraphrased answers with the offline MiniLM embedder.")
+    bool,
+    typer.Option(
+        "--semantic/--no-semantic",
+        help="Also resolve paraphrases with the offline MiniLM embedder (off by default: it adds wrong commits).",
+    ),
 ]
 JudgeUrl = Annotated[
     str | None, typer.Option("--judge-url", help="OpenAI-compatible base URL of an LLM judge (last resolution tier).")
@@ -125,7 +129,7 @@ def run(
     dtype: Annotated[str | None, typer.Option(help="float32, bfloat16 or float16 (torch adapters).")] = None,
     ray: Annotated[str | None, typer.Option(help="Run on Ray: local, auto, ray://HOST:PORT or HOST:PORT.")] = None,
     workers: Annotated[int | None, typer.Option(help="Ray workers (default: one per GPU, or per 2 CPUs).")] = None,
-    semantic: Semantic = True,
+    semantic: Semantic = False,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
@@ -226,7 +230,7 @@ def _progress_bar(total: int) -> Callable[[int], None]:
 def score(
     path: Annotated[Path, typer.Argument(help="A submission folder, or a folder of them (submissions/).")],
     tasks_root: TasksRoot = Path("tasks"),
-    semantic: Semantic = True,
+    semantic: Semantic = False,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
@@ -256,7 +260,7 @@ def score(
 @app.command("resolve-report")
 def resolve_report(
     path: Annotated[Path | None, typer.Argument(help="A JSONL answer set (default: the shipped set).")] = None,
-    semantic: Semantic = True,
+    semantic: Semantic = False,
     judge_url: JudgeUrl = None,
     judge_model: JudgeModel = "judge",
     judge_key_env: JudgeKeyEnv = "OPENAI_API_KEY",
@@ -264,13 +268,32 @@ def resolve_report(
     show: Annotated[bool, typer.Option("--show", help="Also list every answer read differently.")] = False,
     min_agreement: Annotated[float, typer.Option(help="Exit 1 below this agreement (0-1).")] = 0.0,
     max_wrong: Annotated[float, typer.Option(help="Exit 1 above this wrong-commit rate (0-1).")] = 1.0,
+    save: Annotated[Path | None, typer.Option(help="Write this version's readings to a JSONL file.")] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="List the answers read differently than in readings saved with --save.")
+    ] = None,
 ) -> None:
     """Audit answer resolution: agreement with expected readings, per category, for any answer set."""
-    from benchmark.scoring.audit import RESOLUTION_SET, AuditFileError, audit_file
+    from benchmark.scoring.audit import (
+        RESOLUTION_SET,
+        AuditFileError,
+        audit_file,
+        compare_readings,
+        load_cases,
+        readings,
+        save_readings,
+    )
 
     resolvers = _resolvers(semantic, judge_url, judge_model, judge_key_env, judge_cache)
     try:
         report, text = audit_file(path or RESOLUTION_SET, resolvers, show)
+        if save or against:
+            cases = load_cases(path or RESOLUTION_SET)
+            rows = readings(cases, resolvers)
+            if against:
+                text += "\n\n" + compare_readings(against, cases, rows)
+            if save:
+                save_readings(save, rows)
     except AuditFileError as exc:
         raise _fail(str(exc), code=2) from None
     typer.echo(text)

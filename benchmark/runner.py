@@ -30,7 +30,7 @@ from benchmark.predicting import Output, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
 from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import fold_shards
-from benchmark.scoring.labels import LabelResolver
+from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver
 from benchmark.scoring.metrics import scored_set
 from benchmark.submission.card import SUBMISSION_NAME, submission_name
 from benchmark.submission.header import RunHeader, append_header, make_header
@@ -359,6 +359,7 @@ def _header(adapter: Adapter, request: RunRequest, examples: int, mixed: bool) -
         libraries=adapter.libraries,
         resolvers=[r.config() for r in request.resolvers],
         examples=examples,
+        resolver_version=RESOLVER_VERSION,
     )
 
 

@@ -66,7 +66,7 @@ def test_bench_score_with_a_judge_reports_agreement(tmp_path: Path) -> None:
     run = runner.invoke(app, ["run", "--model", "random", "--tasks-root", str(tasks), "--out", str(out)])
     assert run.exit_code == 0, run.output
     path = out / "random/runs/ToneHeight@1.0.0.jsonl"
-    _old_records(path, [("The tone is high.", None, None), ("a shrill beep", None, None)])
+    _old_records(path, [("The tone is high.", None, None), ("a piercing beep", None, None)])
 
     def judge(prompt: str) -> str:
         options = dict(line.split(") ", 1)[::-1] for line in prompt.splitlines() if line[:3] in ("A) ", "B) "))

@@ -38,10 +38,14 @@ from benchmark.task.folder import Task
 
 ASSETS = Path(__file__).parent / "site_assets"
 EMBED_AUDIO_BYTES = 200_000
-TIER_COLOURS = {
+TIER_COLOURS = {  # every resolution tier (a test checks): an answer's tier is always drawn
     "exact": "#1b7837",
     "normalised": "#5aae61",
+    "option": "#7fbc41",
+    "final": "#b8e186",
+    "leading": "#d9f0a3",
     "mention": "#a6dba0",
+    "lexicon": "#e7d4e8",
     "semantic": "#c2a5cf",
     "judge": "#9970ab",
     "number": "#4393c3",

@@ -1,6 +1,11 @@
 """Raw output -> number. Pure functions over strings and numbers; nothing here reads a task folder.
 
-- ``text``: normalisation shared by resolution and WER/CER;
+- ``text``: normalisation shared by resolution and WER/CER (number words read as digits for the text metrics);
+- ``reading``: an answer prepared the way a grader reads it (think blocks, chat turns, loops, refusals);
+- ``lexicon``: word forms, synonyms and translations of common label vocabularies (the ``lexicon`` tier);
+- ``extract``: the answer span of a generation output (quotes, "the answer is", a preamble);
+- ``constraints``, ``constraint_args``, ``constraint_library``, ``following``: instruction-following checkers,
+  the shared constraint sets and their validation, and one answer's checks with its unwrapped answer;
 - ``answer``: how a careful grader reads an answer (negation and doubt scope, questions, lists,
   explicit final answers), shared by ``labels`` and ``numbers``;
 - ``options``: option letters and numbers listed in a multiple-choice instruction;

@@ -36,7 +36,8 @@ Status = Literal["affirmed", "negated", "doubted", "listed", "question"]
 
 _IDIOMS = re.compile(r"\b(?:no doubt|without (?:a |any )?doubt|no question|not only)\b")
 _NEGATION = re.compile(
-    r"\b(?:not|no|never|neither|nor|cannot|without|unlike|hardly|none|nobody|rather than|instead of|other than)\b"
+    r"\b(?:not|no|never|neither|nor|cannot|without|unlike|hardly|none|nobody|rather than|instead of|other than"
+    r"|exclud(?:e|es|ed|ing)|rul(?:e|es|ed|ing) out|eliminat(?:e|es|ed|ing))\b"
     r"|n't\b"
 )
 _DOUBT = re.compile(
@@ -53,7 +54,22 @@ _LISTING_GAP = re.compile(
     r"^\s*(?:,\s*(?:(?:and|or)\s+)?[\w'-]+(?:\s+[\w'-]+){0,3}\s*)*(?:,\s*)?(?:or|and|/|vs\.?|versus|,)\s*"
     r"(?:(?:a|an|the|maybe|perhaps|possibly|either)\s+)*$"
 )
-_MARKDOWN = re.compile(r"[*_`\"#>]")
+# "#" inside a word is part of it ("A#:maj/5", "C#"); elsewhere it is a markdown heading.
+_ALTERNATIVE_GAP = re.compile(r"^[\s\w'-]{0,30}?[,;]?\s*(?:or|/)\s*(?:(?:a|an|the|maybe|perhaps|possibly)\s+)*$")
+_MARKDOWN = re.compile(r"[*_`\">]|(?<!\w)#")
+# After a mention, in its clause: the answer rejects it ("X is less likely", "X doesn't fit").
+_POST_NEGATION = re.compile(
+    r"^[\s\"'*:)\]]{0,6}(?:(?:is|are|was|were|seems?|sounds?|appears?|would be)\s+"
+    r"(?:also\s+|therefore\s+|thus\s+|clearly\s+|probably\s+|very\s+|much\s+)?"
+    r"(?:less likely|unlikely|incorrect|wrong|not\b|ruled out|implausible|improbable|excluded|eliminated)"
+    r"|(?:is|are|was|were|does|do)n't\b|(?:does|do) not\s+(?:fit|match|apply|align))"
+)
+_POST_ALTERNATIVE = re.compile(r"^[\s\"')\]]{0,3},?\s{0,3}or\s+(?:maybe|perhaps|possibly|probably|even|rather|not)\b")
+# A sentence that lists the options ("The options are: 1. X 2. Y") names them; it does not choose.
+_OPTIONS_INTRO = re.compile(
+    r"\b(?:options?|choices?)(?:\s+(?:given|provided|listed|available|offered))?\s*(?:are|were|include|:)"
+    r"|\b(?:choose|select|pick) (?:the answer )?from\b|\banaly[sz]e (?:each|every|all|the) (?:option|choice)"
+)
 
 
 def prepare(text: str) -> str:
@@ -91,6 +107,10 @@ class _Layout:
         i = bisect.bisect_right(self.clause_ends, pos)
         return self.clause_ends[i - 1] if i else 0
 
+    def clause_end(self, pos: int) -> int:
+        i = bisect.bisect_right(self.clause_ends, pos)
+        return self.clause_ends[i] if i < len(self.clause_ends) else self.length
+
     def sentence(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.sentence_ends, pos)
         start = self.sentence_ends[i - 1] if i else 0
@@ -101,9 +121,10 @@ def scope_status(text: str, start: int, layout: _Layout | None = None) -> Status
     """How the clause around position ``start`` of a ``plain`` text uses what stands there."""
     layout = layout or _Layout(text)
     s_start, s_end = layout.sentence(start)
-    if text[s_start:s_end].rstrip().endswith("?"):
+    if text[max(s_start, s_end - 80) : s_end].rstrip().endswith("?"):
         return "question"
-    before = text[layout.clause_start(start) : start]
+    # A cue this far back in one unpunctuated clause is not read (and the search stays linear on 100 kB).
+    before = text[max(layout.clause_start(start), start - 300) : start]
     if _NEGATION.search(before):
         return "negated"
     if _DOUBT.search(before):
@@ -111,22 +132,84 @@ def scope_status(text: str, start: int, layout: _Layout | None = None) -> Status
     return "affirmed"
 
 
-def find_mentions(text: str, keys: dict[str, str]) -> list[Mention]:
-    """Whole-word occurrences in a ``plain`` text of each key (lower-case form -> label), with their status.
-
-    A mention covered by a longer one ("high" inside "very high") is dropped;
-    mentions joined by or / and / commas are marked ``listed`` unless negated or doubted.
-    """
+def key_spans(text: str, keys: dict[str, str]) -> list[tuple[int, int, str]]:
+    """Whole-word occurrences of each key (lower-case form -> label); CJK keys need no word boundary."""
     spans: list[tuple[int, int, str]] = []
     for form, label in keys.items():
         if form:
-            pattern = rf"(?<![\w-])(?<!\w'){re.escape(form)}(?![\w-])(?!'\w)"
+            if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", form):
+                pattern = re.escape(form)
+            else:
+                pattern = rf"(?<![\w-])(?<!\w'){re.escape(form)}(?![\w-])(?!'\w)"
             spans += [(m.start(), m.end(), label) for m in re.finditer(pattern, text)]
-    spans = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)]
-    spans.sort()
+    return spans
+
+
+def find_mentions(text: str, keys: dict[str, str], extra: list[tuple[int, int, str]] | None = None) -> list[Mention]:
+    """Whole-word occurrences in a ``plain`` text of each key (lower-case form -> label), with their status.
+
+    ``extra`` adds spans found otherwise (restatements, synonyms: ``benchmark.scoring.lexicon``).
+    A mention covered by a longer one ("high" inside "very high") is dropped; mentions joined
+    by or / and / commas, a mention that heads an item ("X: ..."), and mentions in a sentence
+    that lists the options are marked ``listed``; a mention the rest of its clause rejects
+    ("X is less likely") is ``negated``.
+    """
+    spans = _uncovered(sorted(set(key_spans(text, keys) + list(extra or ())), key=lambda s: (s[0], -s[1])))
     layout = _Layout(text)
-    mentions = [Mention(label, a, b, scope_status(text, a, layout)) for a, b, label in spans]
-    return _mark_listed(text, mentions, layout)
+    mentions = [Mention(label, a, b, _status(text, a, b, layout)) for a, b, label in spans]
+    return _mark_listed(text, _rejected_lists(text, mentions), layout)
+
+
+def _uncovered(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans (sorted by start, longest first) not inside a longer one; one pass, as answers can hold many."""
+    kept, best_start, best_end = [], 0, -1
+    for s in spans:
+        if not (best_end >= s[1] and best_end - best_start > s[1] - s[0]):
+            kept.append(s)
+        if s[1] > best_end:
+            best_start, best_end = s[0], s[1]
+    return sorted(kept)
+
+
+def statuses_at(text: str, positions: list[int]) -> list[Status]:
+    """``scope_status`` at each position of a ``plain`` text, its layout found once."""
+    layout = _Layout(text)
+    return [scope_status(text, pos, layout) for pos in positions]
+
+
+def _rejected_lists(text: str, mentions: list[Mention]) -> list[Mention]:
+    """A rejection after a list covers the list: "X and Y are less likely" negates X too."""
+    out = list(mentions)
+    for i in range(len(out) - 2, -1, -1):
+        left, right = out[i], out[i + 1]
+        gap = text[left.end : right.start]
+        if (
+            left.status == "affirmed"
+            and right.status == "negated"
+            and not _NEGATION.search(text[right.start - 60 if right.start > 60 else 0 : right.start])
+            and _LISTING_GAP.match(gap)
+        ):
+            out[i] = Mention(left.key, left.start, left.end, "negated")
+    return out
+
+
+def _status(text: str, start: int, end: int, layout: _Layout) -> Status:
+    """``scope_status``, then what follows the mention: a rejection, an item heading, an options list."""
+    status = scope_status(text, start, layout)
+    if status != "affirmed":
+        return status
+    clause_end = layout.clause_end(end)
+    if _POST_NEGATION.match(text[end : min(clause_end + 40, end + 120)]):
+        return "negated"
+    if _POST_ALTERNATIVE.match(text[end : end + 40]):
+        return "listed"  # "German, or maybe Dutch": another answer is offered beside it
+    heading = re.match(r"[\s\"']{0,3}:(?!\w)", text[end : end + 5])
+    if heading and not re.search(r"\w\s*$", text[max(0, start - 3) : start].replace("\n", ".")):
+        return "listed"  # "- X: a plausible cause" heads an item of an analysis
+    s_start, s_end = layout.sentence(start)
+    if _OPTIONS_INTRO.search(text[s_start : min(s_end, s_start + 2000)]):
+        return "listed"
+    return "affirmed"
 
 
 def _mark_listed(text: str, mentions: list[Mention], layout: _Layout) -> list[Mention]:
@@ -135,6 +218,10 @@ def _mark_listed(text: str, mentions: list[Mention], layout: _Layout) -> list[Me
         left, right = mentions[i], mentions[i + 1]
         both_affirmed = left.status == right.status == "affirmed"
         if both_affirmed and left.key != right.key and _LISTING_GAP.match(text[left.end : right.start]):
+            listed.update((i, i + 1))
+        # "It might be X, or Y": an alternative offered after a hedge is listed with it.
+        hedged = {left.status, right.status} <= {"affirmed", "doubted"} and "doubted" in {left.status, right.status}
+        if hedged and left.key != right.key and _ALTERNATIVE_GAP.match(text[left.end : right.start]):
             listed.update((i, i + 1))
     # A label repeated in the clause of a list is part of it ("play music, or weather the weather").
     list_clauses = {layout.clause_start(mentions[i].start) for i in listed}
@@ -155,7 +242,7 @@ def has_cue(text: str) -> bool:
 
 _ANSWER_KEYS = ("answer", "label", "prediction", "output", "class", "category", "response", "value", "result")
 _MARKER = re.compile(
-    r"\b(?:final\s+)?(?:answer|label|prediction|verdict|conclusion|classification|response)\b[\s*]*"
+    r"<answer>[\s*]*|\b(?:final\s+)?(?:answer|label|prediction|verdict|conclusion|classification|response)\b[\s*]*"
     r"(?::|=|-|\u2013|\bis\b|\bwould be\b|\bshould be\b|\bwill be\b)[\s*]*"
 )
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__", re.DOTALL)

@@ -18,10 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from benchmark.scoring.labels import LabelResolver, Resolution, resolve_label
+from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver, Resolution, resolve_label
 from benchmark.scoring.numbers import parse_number
 
 RESOLUTION_SET = Path(__file__).parent / "data" / "resolution_set.jsonl"
+ADVERSARIAL_EXTRA = Path(__file__).parent / "data" / "adversarial_extra.jsonl"
+REAL_OUTPUTS = Path(__file__).parent / "data" / "real_outputs"
 
 
 class AuditFileError(ValueError):
@@ -47,6 +49,8 @@ class ResolutionCase(BaseModel):
     """What the case tests (e.g. ``negation``, ``option``, ``number-words``); the report groups by it."""
     debatable: bool = False
     """True when careful graders could disagree; reported apart from the thresholds."""
+    source: str = ""
+    """Where the output comes from (a published file and example id), for sets of real outputs."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ResolutionCase:
@@ -203,3 +207,53 @@ def format_report(report: AuditReport, show_disagreements: bool = False) -> str:
             reading = f"{res.answer!r} [{res.tier}], expected {case.expected!r}"
             rows.append(f"{case.category}{flag}: {case.output!r} -> {reading}")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- comparing two resolver versions
+
+
+def _key(case: ResolutionCase) -> str:
+    """A case's identity across files: what the resolver reads (output, labels, instruction, task type)."""
+    return json.dumps([case.output, case.labels, case.instruction, case.task_type], ensure_ascii=False)
+
+
+def readings(cases: Sequence[ResolutionCase], resolvers: Sequence[LabelResolver] = ()) -> list[dict[str, object]]:
+    """One JSON row per case: what this resolver version read (``bench resolve-report --save``)."""
+    rows: list[dict[str, object]] = []
+    for case in cases:
+        res = resolve_case(case, resolvers)
+        rows.append({"key": _key(case), "answer": res.answer, "tier": res.tier, "resolver_version": RESOLVER_VERSION})
+    return rows
+
+
+def save_readings(path: Path, rows: Sequence[dict[str, object]]) -> None:
+    """Write readings as JSONL, so a later resolver version can be compared with ``--against``."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def compare_readings(path: Path, cases: Sequence[ResolutionCase], rows: Sequence[dict[str, object]]) -> str:
+    """The answers whose reading changed since the readings saved in ``path``, one line each, then a count.
+
+    Raises:
+        AuditFileError: the file of previous readings cannot be read.
+    """
+    try:
+        before = {r["key"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise AuditFileError(f"{path}: not a file of saved readings ({exc}); write one with --save") from None
+    lines, changed, unseen = [], 0, 0
+    for case, now in zip(cases, rows, strict=True):
+        old = before.get(now["key"])
+        if old is None:
+            unseen += 1
+            continue
+        if not _same(old["answer"], now["answer"]):  # type: ignore[arg-type]
+            changed += 1
+            mark = "+" if _same(now["answer"], case.expected) else ("-" if _same(old["answer"], case.expected) else "~")  # type: ignore[arg-type]
+            was = f"{old['answer']!r} [{old['tier']}, v{old.get('resolver_version', '?')}]"
+            lines.append(f"{mark} {case.category}: {case.output[:120]!r}: {was} -> {now['answer']!r} [{now['tier']}]")
+    lines.append(
+        f"{changed} of {len(rows) - unseen} answers read differently than in {path} "
+        f"(+ now agrees with the expected reading, - no longer agrees, ~ neither); {unseen} not in that file"
+    )
+    return "\n".join(lines)

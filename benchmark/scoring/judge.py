@@ -13,6 +13,11 @@ when its cosine similarity is at least ``SEMANTIC_THRESHOLD`` and beats the
 runner-up by ``SEMANTIC_MARGIN``. Those two numbers are calibrated on
 ``semantic_calibration.jsonl`` (paraphrases that must resolve, non-answers that
 must not) by :func:`calibrate`; a test re-runs the calibration and checks them.
+
+The semantic tier is off by default (``--semantic`` turns it on): after the rule tiers of
+resolver version 2, it adds wrong commits on answers it was not calibrated on (an
+out-of-set number word, "four", read as ``three`` in real MMAU outputs and in
+``adversarial_extra.jsonl``) and costs a sentence embedding per N/A answer.
 """
 
 from __future__ import annotations

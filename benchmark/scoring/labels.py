@@ -1,5 +1,10 @@
 """Label resolution: a model's free-form output read as one of the task's labels, in tiers.
 
+Before the reading tiers, the whole answer is prepared as a grader reads it
+(``benchmark.scoring.reading``): reasoning blocks, leaked chat turns, loops and echoed
+prompt examples are skipped; cut-off reasoning, refusals and "none of the options"
+commit only through an explicit answer that follows them.
+
 ==========  ================================================================
 tier        rule
 ==========  ================================================================
@@ -7,16 +12,25 @@ exact       equal to a label after case and space normalisation
 normalised  equal after stripping punctuation, quotes, markdown, a lead-in
             ("the answer is", "Answer:"), or a JSON object {"answer": ...}
 option      the instruction lists options ("(A) happy (B) sad") and the
-            answer names one ("(B)", "Answer: B", "Option B")
+            answer names one ("(B)", "Answer: B", "Option B"); or the options
+            are listed unlettered, in order, and an answer line gives a
+            letter ("The answer is C." = the third), unless its text
+            concludes with another option
 final       an explicit final answer ("Answer: X", a bold **X**, a JSON
             field) beats labels discussed earlier; else the last sentence
             that names labels, when it affirms exactly one
-leading     yes/no tasks: the answer's first word ("Yes, no doubt about it.")
+leading     yes/no tasks: the answer's first word ("Yes, no doubt about it.");
+            a fact about what is asked ("No music can be heard." -> no) is final
 mention     exactly one label affirmed, once negation, doubt, questions
-            and lists are read (see ``benchmark.scoring.answer``)
+            and lists are read (see ``benchmark.scoring.answer``); one
+            candidate offered with a soft hedge ("Perhaps male.")
+lexicon     no label named verbatim: the same reading over restatements,
+            word forms, synonyms and translations of the labels
+            (``benchmark.scoring.lexicon``)
 semantic    offline sentence embedding closest to one label, above a calibrated
             similarity threshold and margin; never on an answer that mentions
-            a label, negates, doubts or asks (optional resolver)
+            a label, negates, doubts or asks (optional resolver, off by
+            default: on real outputs it adds wrong commits, "four" -> three)
 judge       an LLM judge picked the label (optional resolver, cached)
 na          nothing matched: counted as wrong, reported as the N/A rate
 ==========  ================================================================
@@ -36,17 +50,42 @@ from benchmark.scoring.answer import (
     has_cue,
     json_answer,
     json_values,
+    key_spans,
     plain,
     prepare,
     sentences,
+    statuses_at,
 )
-from benchmark.scoring.options import parse_options, substitute_options
+from benchmark.scoring.lexicon import head_spans, partial_restatement_spans, restatement_spans, stem, synonym_keys
+from benchmark.scoring.options import letter_answer, parse_options, positional_options, substitute_options
+from benchmark.scoring.reading import Prepared, prepare_answer
 from benchmark.scoring.text import squash, strip_punct
 
 __all__ = ["NA", "TIERS", "LabelResolver", "Resolution", "RuleAuditor", "Tier", "json_answer", "resolve_label"]
 
+RESOLVER_VERSION = "2"
+"""Version of the rule tiers (bumped whenever a rule changes how an answer reads); recorded with every record.
+
+1: reading rules of ``answer`` (scope of negation and doubt, lists, explicit answers).
+2: the whole answer prepared first (``reading``: reasoning blocks, leaked chat turns, loops, echoed examples,
+cut-off reasoning, refusals, "none of the options"); letters by position for unlettered options; rejections
+after a mention; the ``lexicon`` tier (restatements, word forms, synonyms, other languages); one hedged
+candidate commits; yes/no stated as a fact.
+"""
+
 Tier = Literal[
-    "exact", "normalised", "option", "final", "leading", "mention", "semantic", "judge", "number", "text", "na"
+    "exact",
+    "normalised",
+    "option",
+    "final",
+    "leading",
+    "mention",
+    "lexicon",
+    "semantic",
+    "judge",
+    "number",
+    "text",
+    "na",
 ]
 TIERS: tuple[str, ...] = Tier.__args__  # type: ignore[attr-defined]
 
@@ -57,9 +96,22 @@ _LEAD_INS = re.compile(
     r"(?: is| would be| should be)?\s*[:=-]?\s*",
 )
 # Tiers that interpret an answer (rather than match it outright): the judge audits these.
-_READ_TIERS = ("option", "final", "leading", "mention")
+_READ_TIERS = ("option", "final", "leading", "mention", "lexicon")
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _YES = {"yeah", "yep", "yup", "yes indeed", "affirmative", "correct", "indeed", "absolutely", "definitely"}
+_NUMBER_IDIOM_BEFORE = re.compile(r"\b(?:at least|at most|more than|less than|fewer than|no|each|any|every|which)\s+$")
+_NUMBER_IDIOM_AFTER = re.compile(r"\s+(?:of\b|or more\b|another\b|by one\b|and only\b)")
+_CONCLUSION = re.compile(
+    r"\b(?:so|therefore|thus|hence|overall|in conclusion|in summary|finally|ultimately|i'd say|i would say|i think"
+    r"|i believe|answer|final|most likely|best|closest|correct|choose|pick|select|go with|conclude|actually|but"
+    r"|wait|i mean|rather|on second thought|correction|sorry)\b"
+)
+_SOFT_HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|(?:might|could|may)(?: well)?(?: also)? be)\b")
+_HARD_DOUBT = re.compile(r"\b(?:whether|if|unclear|unsure|uncertain|unknown|unable|impossible|hard to|difficult to)\b")
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without|none)\b|n't\b")
+_QUESTION_WORDS = frozenset(
+    "is are was were does do did can could would will has have there any a an the this that it of in to".split()
+)
 _NO = {"nope", "nah", "negative", "absolutely not", "definitely not", "certainly not", "of course not"}
 
 
@@ -132,17 +184,34 @@ def _digits_as_words(output: str, labels: Sequence[str]) -> str:
 
 
 def _single(mentions: Sequence[Mention]) -> str | None:
-    affirmed = {m.key for m in mentions if m.status == "affirmed"}
+    """The one label affirmed; a label whose last mention rejects it ("... would exclude X") is not chosen."""
+    last = {m.key: m.status for m in mentions}
+    affirmed = {m.key for m in mentions if m.status == "affirmed" and last[m.key] != "negated"}
     return affirmed.pop() if len(affirmed) == 1 else None
 
 
-def _explicit(text: str, mentions: Sequence[Mention]) -> str | None:
-    """The label stated by the last explicit answer (answer line or bold) that names exactly one."""
+def _explicit(text: str, mentions: Sequence[Mention], bold: bool) -> tuple[str, int] | None:
+    """The label stated by the last explicit answer (answer line, or bold) that names exactly one, and where."""
     for seg in explicit_segments(text):
+        if seg.kind == "bold" and not bold:
+            continue
         inside = [m for m in mentions if seg.start <= m.start and m.end <= seg.end]
         if inside:
-            return _single(inside)
+            label = _single(inside)
+            return (label, seg.start) if label is not None else None
     return None
+
+
+def _bold_is_formatting(text: str, mentions: Sequence[Mention]) -> bool:
+    """Bold that names several labels is formatting of an analysis ("**Largo** ... **Presto**"), not an answer."""
+    named = {
+        m.key
+        for seg in explicit_segments(text)
+        if seg.kind == "bold"
+        for m in mentions
+        if seg.start <= m.start and m.end <= seg.end
+    }
+    return len(named) > 1
 
 
 def _yes_no_leading(text: str, labels: Sequence[str]) -> str | None:
@@ -163,15 +232,117 @@ def _without_determiner_no(text: str, mentions: list[Mention]) -> list[Mention]:
     ]
 
 
+def _without_number_idioms(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Number-word labels: "at least one", "one of the", "one or more" use the word; they do not answer with it."""
+    kept = []
+    for m in mentions:
+        if m.key.casefold() in _NUMBER_WORDS:
+            before, after = text[max(0, m.start - 14) : m.start], text[m.end : m.end + 12]
+            if _NUMBER_IDIOM_BEFORE.search(before) or _NUMBER_IDIOM_AFTER.match(after):
+                continue
+        kept.append(m)
+    return kept
+
+
 def _last_sentence(text: str, mentions: Sequence[Mention]) -> str | None:
-    """The last sentence naming labels, when it affirms exactly one and lists or doubts none."""
+    """The last sentence naming labels, when it affirms exactly one and lists or doubts none.
+
+    When an earlier sentence affirms another label, the last one decides only if it concludes
+    ("So, female."); "Female voice. Male voice in background." states two answers.
+    """
     for start, end in reversed(list(sentences(text))):
         inside = [m for m in mentions if start <= m.start < end and m.status != "question"]
         if inside:
             if any(m.status in ("listed", "doubted") for m in inside):
                 return None
-            return _single(inside)
+            label = _single(inside)
+            earlier = {m.key for m in mentions if m.start < start and m.status == "affirmed"} - {label}
+            if earlier and not _CONCLUSION.search(text[start:end]):
+                return None
+            return label
     return None
+
+
+def _rival_hedged(text: str, mentions: Sequence[Mention], label: str) -> bool:
+    """Whether another label is offered as possible ("It's a boy, though it could be a girl.")."""
+    return any(
+        m.status == "doubted" and m.key != label and _SOFT_HEDGE.search(text[max(0, m.start - 40) : m.start])
+        for m in mentions
+    )
+
+
+def _one_hedged(text: str, mentions: Sequence[Mention]) -> str | None:
+    """One candidate offered with a soft hedge and nothing else ("Perhaps a man.") is still a commitment."""
+    keys = {m.key for m in mentions}
+    if len(keys) != 1 or any(m.status != "doubted" for m in mentions):
+        return None
+    if not _SOFT_HEDGE.search(text) or _HARD_DOUBT.search(text) or _NEGATION.search(text):
+        return None
+    return keys.pop()
+
+
+def _yes_no_fact(text: str, labels: Sequence[str], instruction: str) -> str | None:
+    """Yes/no tasks: a statement of fact about what the question asks.
+
+    "There is no music in the background." answers "Is there background music?" with no
+    (the question's last content word, negated); "The speaker sounds happy." answers "Is
+    the speaker happy?" with yes (all its content words, in order, affirmed, no cue at all).
+    """
+    by_form = {squash(label): label for label in labels}
+    questions = re.findall(r"[^?.!\n]{3,300}\?", instruction[-2000:])
+    if set(by_form) != {"yes", "no"} or not questions:
+        return None
+    asked = [stem(w) for w in re.findall(r"[a-z]+", questions[-1].casefold()) if w not in _QUESTION_WORDS]
+    if not asked:
+        return None
+    found = [(m.start(), stem(m.group(0))) for m in re.finditer(r"[a-z]+", text[:20000])]
+    heads = [pos for pos, st in found if st == asked[-1]]
+    statuses = set(statuses_at(text, heads))
+    anywhere = set(statuses_at(text, [pos for pos, st in found if st in asked]))
+    if statuses == {"negated"} or (not statuses and anywhere == {"negated"}):
+        return by_form["no"]
+    stems_in_order = iter(st for _, st in found)
+    if statuses == {"affirmed"} and all(a in stems_in_order for a in asked) and not has_cue(text):
+        return by_form["yes"]
+    return None
+
+
+def _conclusion_differs(text: str, letter: tuple[str, int], labels: Sequence[str]) -> bool:
+    """Whether the conclusion before a letter answer restates exactly one other option than the letter names.
+
+    "... the first speaker vaguely remembers the manager's reaction. The answer is C." with C
+    another option: the letter and its text disagree, so the answer is N/A.
+    """
+    bounds = [s for s, _ in sentences(text[: letter[1] + 1])]
+    start = bounds[-2] if len(bounds) > 1 else 0
+    window = plain(prepare(text[start : letter[1]]))
+    near = find_mentions(window, {}, partial_restatement_spans(window, labels))
+    named = {m.key for m in near if m.status == "affirmed"}
+    return len(named) == 1 and named != {letter[0]}
+
+
+def _question_modals(text: str, instruction: str) -> str:
+    """A hedge that repeats the question's own modal ("What could cause X?" -> "it could be X") commits.
+
+    Blanked to the same length, so positions stay valid.
+    """
+    modals = [w for w in ("could", "might", "may") if re.search(rf"\b{w}\b", instruction, re.IGNORECASE)]
+    if re.search(r"\b(?:most )?(?:likely|probabl[ey])\b", instruction, re.IGNORECASE):
+        modals.append("likely")
+    for modal in modals:
+        pattern = rf"\b{modal}(?: well)?(?: also)? be\b" if modal != "likely" else r"\b(?:most )?likely\b"
+        text = re.sub(pattern, lambda m: "~" * len(m.group(0)), text)
+    return text
+
+
+def _mentions(text: str, labels: Sequence[str], lexicon: bool) -> list[Mention]:
+    """Label mentions in a ``plain`` text: verbatim, or (``lexicon``) restated, synonyms, translations."""
+    if not lexicon:
+        found = find_mentions(text, {squash(label): label for label in labels})
+    else:
+        extra = restatement_spans(text, labels) + key_spans(text, synonym_keys(labels)) + head_spans(text, labels)
+        found = find_mentions(text, {}, extra)
+    return _without_number_idioms(text, _without_determiner_no(text, found))
 
 
 def _rule_tiers(output: str, labels: Sequence[str], instruction: str) -> tuple[Resolution | None, bool]:
@@ -179,41 +350,70 @@ def _rule_tiers(output: str, labels: Sequence[str], instruction: str) -> tuple[R
     whole = _whole_answer(output, labels)
     if whole is not None:
         return whole, False
-    output = _digits_as_words(output, labels)
-    whole = _whole_answer(output, labels)
+    read = prepare_answer(output)
+    body = _digits_as_words(read.text, labels)
+    whole = _whole_answer(body, labels)
     if whole is not None:
         return Resolution(whole.answer, "normalised"), False
-    substituted = substitute_options(output, parse_options(instruction, labels))
-    tier_override: Tier | None = "option" if substituted is not None else None
-    prepared = prepare(substituted if substituted is not None else output)
-    text = plain(prepared)
+    options = parse_options(instruction, labels)
+    substituted = substitute_options(body, options)
     if substituted is not None and (whole := _whole_answer(substituted, labels)) is not None:
         return Resolution(whole.answer, "option"), False
-    mentions = _without_determiner_no(text, find_mentions(text, {squash(label): label for label in labels}))
-    found = _read(output, prepared, labels, mentions)
+    prepared = prepare(substituted if substituted is not None else body)
+    text = _question_modals(plain(prepared), instruction)
+    positional = letter_answer(read.text, positional_options(instruction, labels)) if not options else None
+    mentions = _mentions(text, labels, lexicon=False)
+    found = _read(body, prepared, text, labels, mentions, read, instruction)
+    lexicon = found is None and not any(m.status == "affirmed" for m in mentions)
+    if lexicon:
+        mentions = _mentions(text, labels, lexicon=True)
+        found = _read(body, prepared, text, labels, mentions, read, instruction)
+    if positional is not None:
+        # A letter that names an option by position stands, unless the text chooses another option.
+        agrees = (found is None or found[0] == positional[0]) and not _conclusion_differs(read.text, positional, labels)
+        if agrees and not (read.refusal_at > positional[1] or (read.truncated and positional[1] < len(text) - 300)):
+            return Resolution(positional[0], "option"), False
+        return NA, False
     if found is not None:
-        return Resolution(found[0], tier_override or found[1]), False
-    return None, not mentions and not has_cue(text) and substituted is None
+        tier: Tier = "option" if substituted is not None else ("lexicon" if lexicon else found[1])
+        return Resolution(found[0], tier), False
+    return None, not mentions and not has_cue(text) and substituted is None and read.refusal_at < 0
 
 
-def _read(output: str, prepared: str, labels: Sequence[str], mentions: list[Mention]) -> tuple[str, Tier] | None:
+def _read(
+    body: str,
+    prepared: str,
+    text: str,
+    labels: Sequence[str],
+    mentions: list[Mention],
+    read: Prepared,
+    instruction: str,
+) -> tuple[str, Tier] | None:
     """Explicit answer, leading yes/no, single affirmed mention, then the last sentence.
 
     ``prepared`` keeps the markdown (bold answers are found in it); ``mentions`` were
-    found in its ``plain`` form, which has the same positions.
+    found in its ``plain`` form ``text``, which has the same positions. A cut-off answer
+    commits only through an explicit answer; after a refusal or a rejection of every
+    option, only an explicit answer that follows it commits.
     """
-    text = plain(prepared)
-    for value in [json_answer(output)] + json_values(output):
+    for value in [json_answer(body)] + json_values(body):
         if value is not None and (whole := _whole_answer(value, labels)) is not None:
             return str(whole.answer), "final"
+    bold = not read.truncated and not _bold_is_formatting(prepared, mentions)
+    explicit = _explicit(prepared, mentions, bold)
+    if explicit is not None and explicit[1] > read.refusal_at:
+        return explicit[0], "final"
+    if read.truncated or read.refusal_at >= 0:
+        return None
     checks: list[tuple[str | None, Tier]] = [
-        (_explicit(prepared, mentions), "final"),
         (_yes_no_leading(text, labels), "leading"),
         (_single(mentions), "mention"),
         (_last_sentence(text, mentions), "final"),
+        (_one_hedged(text, mentions), "mention"),
+        (_yes_no_fact(text, labels, instruction), "final"),
     ]
     for label, tier in checks:
-        if label is not None:
+        if label is not None and not (tier in ("mention", "final") and _rival_hedged(text, mentions, label)):
             return label, tier
     return None
 

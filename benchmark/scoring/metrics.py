@@ -249,7 +249,10 @@ def _edit(unit: Literal["word", "char"]) -> Callable[[Any, Any], PerExample]:
 
 
 def _sentence(fn: Callable[[Sequence[str], Sequence[str]], float]) -> Callable[[Any, Any], PerExample]:
-    return lambda answer, reference: PerExample(fn([str(answer or "")], [str(reference)]))
+    # BLEU and chrF compare the same normalised forms as WER/CER ("178" and "one seven eight" are one answer).
+    return lambda answer, reference: PerExample(
+        fn([normalise_transcript(str(answer or ""))], [normalise_transcript(str(reference))])
+    )
 
 
 def _mean_score(s: ScoredSet, idx: np.ndarray) -> np.ndarray:
@@ -276,7 +279,9 @@ def _corpus_macro_f1(s: ScoredSet, idx: np.ndarray) -> np.ndarray:
 
 def _corpus_text(fn: Callable[[Sequence[str], Sequence[str]], float]) -> Callable[[ScoredSet, np.ndarray], np.ndarray]:
     def corpus(s: ScoredSet, idx: np.ndarray) -> np.ndarray:
-        return np.array([fn([s.answers[i] or "" for i in row], [s.references[i] for i in row]) for row in idx])
+        hyps = [normalise_transcript(str(a or "")) for a in s.answers]
+        refs = [normalise_transcript(str(r)) for r in s.references]
+        return np.array([fn([hyps[i] for i in row], [refs[i] for i in row]) for row in idx])
 
     return corpus
 

@@ -15,7 +15,17 @@ Rules, each with an example:
   compound adjective describes ("3 beeps in a 2-second clip" -> 3); a hedging parenthesis stays ("3 (maybe 4)");
 - ranges ("3-5", "3 to 5", "between 3 and 5") are N/A, unless the instruction asks
   for a range ("Answer with a range such as 20-30"): then their midpoint;
-- alternatives ("three or four", "3, maybe 4") and any two different numbers are N/A.
+- alternatives ("three or four", "3, maybe 4") are N/A;
+- among several numbers, the one that counts what the question asks ("How many speakers?": "a 10
+  second clip in which two people speak" -> 2); a number with a unit the question does not ask
+  about describes ("3 beeps within 2 seconds" -> 3); otherwise two different numbers are N/A;
+- a JSON object without an answer field: the field named like what is asked (``{"speakers": 2,
+  "duration": 5.2}`` -> 2) or ``count``/``number``/``total``;
+- "How many speakers/people/voices?": people listed one by one count ("First a man, then a
+  woman." -> 2);
+- the whole answer is prepared first as for labels (``reading``): reasoning blocks, leaked chat
+  turns, loops and echoed examples are skipped; cut-off reasoning and refusals commit only through
+  an explicit answer.
 """
 
 from __future__ import annotations
@@ -24,8 +34,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from benchmark.scoring.answer import Segment, explicit_segments, json_answer, json_values, prepare
+from benchmark.scoring.answer import Segment, explicit_segments, json_answer, json_object, json_values, prepare
 from benchmark.scoring.labels import NA, Resolution
+from benchmark.scoring.lexicon import stem
+from benchmark.scoring.reading import prepare_answer
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -43,6 +55,17 @@ _RANGE_GAP = re.compile(r"^\s*(?:-|\u2013|\u2014|to|and)\s*$")
 _ALTERNATIVE_GAP = re.compile(r"^\s*,?\s*(?:or|/|maybe|perhaps|possibly|or maybe|or perhaps)\s*$")
 _RANGE_FORMAT = re.compile(r"\b(?:range|interval)\b", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(?:or|maybe|perhaps|possibly|might|could|about)\b")
+_HOW_MANY = re.compile(
+    r"\b(?:how many|number of|count(?: the)?)\s+(?:(?:different|distinct|separate|individual|unique|total|"
+    r"times (?:does|do|is|are) the)\s+)*([a-z]+)"
+)
+_PERSON_KINDS = {"speaker", "people", "person", "voic", "talker", "individual"}
+_SAME_KIND = {k: _PERSON_KINDS | {"man", "men", "woman", "women"} for k in _PERSON_KINDS}
+_UNIT = re.compile(
+    r"^[\s-]{0,2}(seconds?|secs?|minutes?|mins?|hours?|milliseconds?|ms|hz|khz|db|decibels?|wpm|bpm|percent|%)\b"
+)
+_ONE_PERSON = re.compile(r"\b(?:a|an|another|one)\s+(?:\w+\s+)?(?:man|woman|child|girl|boy|person|speaker|voice)\b")
+_PLURAL_PEOPLE = re.compile(r"\b(?:people|persons|speakers|voices|men|women|children|crowd|several|many|group)\b")
 _NEGATED = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:\w+\s+)?$")
 
 
@@ -158,14 +181,60 @@ def _read(text: str, instruction: str) -> float | None:
             return None
     affirmed = [n for n in numbers if not _NEGATED.search(text[max(0, n.start - 40) : n.start])]
     values = {n.value for n in affirmed}
+    if len(values) > 1 and not _HEDGE.search(text):  # "3 beeps, maybe 4" stays ambiguous
+        values = {n.value for n in _focus(text, affirmed, instruction)}
     return values.pop() if len(values) == 1 else None
 
 
-def _json_candidates(output: str) -> list[str]:
-    """The JSON answer field, or else the one JSON field that holds a number."""
+def _asked(instruction: str) -> str | None:
+    """The stem of what a counting question asks about ("How many distinct speakers?" -> "speaker")."""
+    m = _HOW_MANY.search(instruction[-2000:].casefold())
+    return stem(m.group(1)) if m else None
+
+
+def _focus(text: str, numbers: list[_Number], instruction: str) -> list[_Number]:
+    """Of several numbers, those that count what is asked; else those without a unit nobody asked about."""
+    asked = _asked(instruction)
+    if asked is not None:
+        kinds = {asked} | _SAME_KIND.get(asked, set())
+        counting = [n for n in numbers if {stem(w) for w in _WORD.findall(text[n.end : n.end + 30])[:3]} & kinds]
+        if counting:
+            return counting
+    asked_units = {stem(w) for w in _WORD.findall(instruction.casefold())}
+    plain = [
+        n for n in numbers if not ((u := _UNIT.match(text[n.end : n.end + 25])) and stem(u.group(1)) not in asked_units)
+    ]
+    return plain or numbers
+
+
+def _people(text: str, instruction: str) -> float | None:
+    """For "How many speakers?": people introduced one by one ("First a man, then a woman.") -> their number."""
+    asked = _asked(instruction)
+    if asked not in _PERSON_KINDS or len(_WORD.findall(text)) > 30 or _PLURAL_PEOPLE.search(text):
+        return None
+    if re.search(r"\b(?:not|no|never|maybe|perhaps|possibly|might|could|or)\b|n't|\?", text):
+        return None
+    found = _ONE_PERSON.findall(text)
+    return float(len(found)) if found else None
+
+
+def _json_candidates(output: str, instruction: str = "") -> list[str]:
+    """The JSON answer field, a field named like what is asked or a count, or else the one field with a number."""
     answer = json_answer(output)
     if answer is not None:
         return [answer]
+    found = json_object(output)
+    asked = _asked(instruction)
+    if found is not None:
+        named = [
+            str(v)
+            for k, v in found[0].items()
+            if isinstance(v, (int, float, str))
+            and not isinstance(v, bool)
+            and (stem(k.casefold()) == asked or k.casefold() in ("count", "number", "total", "num", "n"))
+        ]
+        if len(named) == 1:
+            return named
     numeric = [v for v in json_values(output) if _read(prepare(v), "") is not None]
     return numeric if len(numeric) == 1 else []
 
@@ -181,14 +250,22 @@ def parse_number(output: str, *, instruction: str = "") -> Resolution:
     """Read one number from an output (see the module rules); else N/A."""
     if not output or not output.strip():
         return NA
+    read = prepare_answer(output)
+    output = read.text
     text = prepare(output)
-    for value in _json_candidates(output):
+    for value in _json_candidates(output, instruction):
         number = _read(prepare(value), instruction)
         if number is not None:
             return Resolution(number, "number")
     for seg in _numeric_segments(text, instruction):
         number = _read(text[seg.start : seg.end], instruction)
-        if number is not None:
+        if number is not None and seg.kind == "marker" and seg.start > read.refusal_at:
             return Resolution(number, "number")
+        if number is not None and not read.truncated and read.refusal_at < 0:
+            return Resolution(number, "number")
+    if read.truncated or read.refusal_at >= 0:
+        return NA
     number = _read(text, instruction)
+    if number is None:
+        number = _people(text, instruction)
     return Resolution(number, "number") if number is not None else NA

@@ -65,6 +65,8 @@ def _patterns(numeric: bool) -> list[re.Pattern[str]]:
     return [
         re.compile(rf"\(({key})\)"),
         re.compile(rf"\b(?:option|choice)\s*:?\s*\(?({key})\)?(?![\w])", re.IGNORECASE),
+        # "the correct option is b." (a lower-case letter only where nothing follows it: "is a dog" is a word)
+        re.compile(rf"\b(?:option|choice|answer)\s+(?:is|would be|should be)\s+\(?({key})\)?{end}", re.IGNORECASE),
         re.compile(rf"(?<![\w'.,-])({upper}){end}"),
     ]
 
@@ -82,6 +84,7 @@ def substitute_options(output: str, options: dict[str, str]) -> str | None:
         return options.get(whole.group(1).casefold())
     text, changed = output, False
     for pattern in _patterns(numeric):
+
         def swap(m: re.Match[str]) -> str:
             nonlocal changed
             label = options.get(m.group(1).casefold())
@@ -92,3 +95,37 @@ def substitute_options(output: str, options: dict[str, str]) -> str | None:
 
         text = pattern.sub(swap, text)
     return text if changed else None
+
+
+def positional_options(instruction: str, labels: Sequence[str]) -> dict[str, str]:
+    """Letters for options the instruction gives unlettered but in order: "a" is the first label, and so on.
+
+    Only when every label appears in the instruction, in the order of ``labels`` (a
+    list such as "['Cats meowing', 'Birds chirping', ...]"), so "The answer is B." has a
+    position to refer to.
+    """
+    if not instruction or not 2 <= len(labels) <= len(_LETTERS) or any(len(label.strip()) <= 1 for label in labels):
+        return {}
+    text, pos = strip_punct(instruction), 0
+    for label in labels:
+        found = text.find(strip_punct(label), pos)
+        if found < 0:
+            return {}
+        pos = found + len(strip_punct(label))
+    return {_LETTERS[i]: label for i, label in enumerate(labels)}
+
+
+_LETTER_ANSWER = re.compile(
+    r"\b(?:answer|option|choice)\s{0,3}(?:is|would be|should be|will be|:)?\s{0,3}(?:option\s{1,3})?"
+    r"(?:\(([a-hA-H])\)|\[([a-hA-H])\]|([A-H])(?=\s{0,3}(?:[.,;:!)\]<]|$)))"
+)
+
+
+def letter_answer(text: str, options: dict[str, str]) -> tuple[str, int] | None:
+    """The option an explicit letter answer names ("The answer is B.", "answer is (a)"), and where; the last wins."""
+    found = None
+    for m in _LETTER_ANSWER.finditer(text):
+        key = (m.group(1) or m.group(2) or m.group(3)).casefold()
+        if key in options:
+            found = (options[key], m.start())
+    return found

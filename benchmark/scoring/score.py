@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmark.scoring.extract import extract_answer
 from benchmark.scoring.following import Following
-from benchmark.scoring.labels import LabelResolver, Tier, resolve_label
+from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver, Tier, resolve_label
 from benchmark.scoring.metrics import METRICS
 from benchmark.scoring.numbers import parse_number
+from benchmark.scoring.text import normalise_transcript
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class ExampleScore:
     """What scoring one output yields; stored in the example's record."""
 
     answer: str | float | None
-    """The resolved label or number; None when N/A. For generation, the output itself."""
+    """The resolved label or number; None when N/A. For generation, the answer span (``extract_answer``)."""
     tier: Tier
     """Which resolution tier decided (``na`` when none did)."""
     score: float
@@ -33,6 +35,12 @@ class ExampleScore:
     """Regression: the number scored (the answer, or the N/A fill)."""
     following: Following | None = None
     """For a prompt with constraints: how the output followed them (the answer was read after unwrapping)."""
+    resolver_version: str | None = None
+    """``RESOLVER_VERSION`` of the rules that read the answer (the tier says which reader decided)."""
+    normalised_answer: str | None = None
+    """Generation: the answer span as the text metric compares it (``normalise_transcript``)."""
+    normalised_reference: str | None = None
+    """Generation: the reference as the text metric compares it."""
 
 
 def regression_fill(
@@ -64,12 +72,23 @@ def score_output(
     scorer = METRICS[metric].example
     if task_type == "classification":
         res = resolve_label(output, labels, instruction=instruction, resolvers=resolvers)
-        return ExampleScore(res.answer, res.tier, scorer(res.answer, reference).score)
+        score = scorer(res.answer, reference).score
+        return ExampleScore(res.answer, res.tier, score, resolver_version=RESOLVER_VERSION)
     if task_type == "regression":
         res = parse_number(output, instruction=instruction)
         value = float(regression_fill([res.answer], [float(reference)], label_range)[0])  # type: ignore[list-item]
-        return ExampleScore(res.answer, res.tier, scorer(value, reference).score, value=value)
-    text = output or ""
+        score = scorer(value, reference).score
+        return ExampleScore(res.answer, res.tier, score, value=value, resolver_version=RESOLVER_VERSION)
+    text = extract_answer(output or "")
     tier: Tier = "text" if text.strip() else "na"
     per = scorer(text, reference)
-    return ExampleScore(text, tier, per.score, errors=per.errors, ref_units=per.ref_units)
+    return ExampleScore(
+        text,
+        tier,
+        per.score,
+        errors=per.errors,
+        ref_units=per.ref_units,
+        resolver_version=RESOLVER_VERSION,
+        normalised_answer=normalise_transcript(text),
+        normalised_reference=normalise_transcript(str(reference)),
+    )

@@ -55,6 +55,8 @@ class RunHeader(BaseModel):
     """Examples per ``predict`` call, or ``auto`` (doubling while batches fit in memory)."""
     mixed_tasks: bool | None = None
     """Whether a batch could hold examples of several tasks (``--mix-tasks``); None in headers that predate it."""
+    resolver_version: str | None = None
+    """``RESOLVER_VERSION`` of the rule tiers that read the answers (each record also keeps it)."""
     resolvers: list[dict[str, Any]] = Field(default_factory=list)
     """The optional resolution tiers after the rule tiers, with their configuration."""
     command: list[str] = Field(default_factory=list)
@@ -112,6 +114,7 @@ def make_header(
     libraries: Sequence[str] = (),
     resolvers: Sequence[dict[str, Any]] = (),
     examples: int = 0,
+    resolver_version: str | None = None,
 ) -> RunHeader:
     """The header of a run starting now, in this process."""
     return RunHeader(
@@ -127,6 +130,7 @@ def make_header(
         batch_size=batch_size,
         mixed_tasks=mixed_tasks,
         resolvers=list(resolvers),
+        resolver_version=resolver_version,
         command=list(sys.argv),
         examples=examples,
     )

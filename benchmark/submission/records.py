@@ -60,8 +60,8 @@ class Record(BaseModel):
     answer: str | float | None = None
     """Resolved answer (label, number or text); None is N/A."""
     tier: str
-    """Resolution tier that decided: exact, normalised, option, final, leading, mention, semantic, judge
-    (labels), number (regression), text (generation), na."""
+    """Resolution tier that decided: exact, normalised, option, final, leading, mention, lexicon, semantic,
+    judge (labels), number (regression), text (generation), na."""
     score: float
     """Per-example score (see ``benchmark.scoring.ExampleScore``)."""
     errors: int | None = None
@@ -86,6 +86,12 @@ class Record(BaseModel):
     """Every constraint obeyed after the loose clean-ups."""
     checker_version: str | None = None
     """The version of the constraint checkers that judged ``checks``."""
+    resolver_version: str | None = None
+    """``RESOLVER_VERSION`` of the rules that read ``answer``; None in records written before it was recorded."""
+    normalised_answer: str | None = None
+    """Generation: the answer span (``answer``, extracted from ``output``) as the text metric compares it."""
+    normalised_reference: str | None = None
+    """Generation: the reference as the text metric compares it."""
 
     @property
     def unit(self) -> tuple[str, int | None, int | None]:

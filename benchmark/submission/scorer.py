@@ -80,7 +80,17 @@ def make_record(
         label_scores=getattr(output, "label_scores", None),
         constraint_index=constraint_index,
         **following_fields(scored),
+        **reading_fields(scored),
     )
+
+
+def reading_fields(scored: ExampleScore) -> dict[str, Any]:
+    """Which reader version read the answer, and (generation) the normalised forms the metric compared."""
+    return {
+        "resolver_version": scored.resolver_version,
+        "normalised_answer": scored.normalised_answer,
+        "normalised_reference": scored.normalised_reference,
+    }
 
 
 def following_fields(scored: ExampleScore) -> dict[str, Any]:
@@ -107,5 +117,6 @@ def rescored(record: Record, scored: ExampleScore) -> Record:
             "ref_units": scored.ref_units,
             "value": scored.value,
             **following_fields(scored),
+            **reading_fields(scored),
         }
     )

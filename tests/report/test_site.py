@@ -200,3 +200,10 @@ def test_site_in_a_real_browser(built: Path, browser, tmp_path: Path) -> None:
     assert page.locator("svg.chart").count() == 2
     page.screenshot(path=str(SCREENSHOTS / "model.png"), full_page=True)
     assert errors == []
+
+
+def test_every_resolution_tier_has_a_colour_so_no_answer_is_left_out_of_the_tier_bar() -> None:
+    from benchmark.report.site import TIER_COLOURS
+    from benchmark.scoring.labels import TIERS
+
+    assert set(TIERS) == set(TIER_COLOURS)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import ChatServer
 
-from benchmark.scoring import resolve_label
+from benchmark.scoring import Resolution, resolve_label
 from benchmark.scoring.judge import (
     JUDGE_PROMPT_VERSION,
     SEMANTIC_MARGIN,
@@ -40,7 +40,7 @@ def test_shipped_operating_point_is_the_calibrated_one(semantic: SemanticResolve
 @pytest.mark.parametrize(
     ("output", "labels", "answer"),
     [
-        ("a woman", ["female", "male"], "female"),
+        ("a soprano", ["female", "male"], None),
         ("quickly", ["fast", "normal", "slow"], "fast"),
         ("I cannot tell", ["female", "male"], None),
         ("a person", ["female", "male"], None),
@@ -51,9 +51,13 @@ def test_semantic_tier_in_resolution(semantic: SemanticResolver, output, labels,
     assert res.answer == answer and res.tier == ("semantic" if answer else "na")
 
 
+def test_the_lexicon_reads_common_synonyms_before_any_model() -> None:
+    assert resolve_label("a woman", ["female", "male"]) == Resolution("female", "lexicon")
+
+
 @pytest.fixture
 def server():
-    with ChatServer(lambda prompt: "female" if "a woman" in prompt else "NONE", fail_first=True) as server:
+    with ChatServer(lambda prompt: "female" if "a soprano" in prompt else "NONE", fail_first=True) as server:
         yield server
 
 
@@ -62,7 +66,7 @@ def test_judge_retries_caches_and_resolves(server: ChatServer, tmp_path: Path, m
     complete = openai_chat(server.url, "judge-model", api_key_env="JUDGE_KEY", retries=2, backoff=0.01)
     cache = tmp_path / "cache.jsonl"
     judge = JudgeResolver(complete, cache=cache)
-    res = resolve_label("it was a woman, I think", ["female", "male"], instruction="Gender?", resolvers=[judge])
+    res = resolve_label("it was a soprano, I think", ["female", "male"], instruction="Gender?", resolvers=[judge])
     assert (res.answer, res.tier) == ("female", "judge")
     assert len(server.calls) == 3  # one 503 and its retry, then the call with the options swapped
     assert server.calls[-1]["auth"] == "Bearer secret"
@@ -70,7 +74,7 @@ def test_judge_retries_caches_and_resolves(server: ChatServer, tmp_path: Path, m
     assert resolve_label("no clue", ["female", "male"], resolvers=[judge]).tier == "na"
     calls = len(server.calls)
     again = JudgeResolver(complete, cache=cache)  # a new process reads the cache from disk
-    assert again("it was a woman, I think", ["female", "male"], "Gender?") == "female"
+    assert again("it was a soprano, I think", ["female", "male"], "Gender?") == "female"
     assert len(server.calls) == calls
 
 

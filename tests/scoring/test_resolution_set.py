@@ -39,8 +39,8 @@ def test_rule_tiers_meet_the_thresholds() -> None:
 def test_with_the_semantic_tier_meets_the_thresholds(semantic: SemanticResolver) -> None:
     rules, with_semantic = audit(CASES), audit(CASES, [semantic])
     assert with_semantic.overall.agreement >= MIN_AGREEMENT and with_semantic.overall.wrong_rate <= MAX_WRONG
-    # The semantic tier only adds: it resolves paraphrases the rules leave N/A and commits no wrong label.
-    assert with_semantic.overall.agree > rules.overall.agree
+    # The semantic tier never subtracts: it only sees answers the rules leave N/A, and adds no wrong label.
+    assert with_semantic.overall.agree >= rules.overall.agree
     assert with_semantic.overall.wrong == rules.overall.wrong
 
 
@@ -86,7 +86,7 @@ def test_semantic_tier_is_not_even_asked_about_negated_answers() -> None:
     for output in ("It's not a male voice.", "Not female.", "No idea.", "Maybe.", "Is it male?"):
         assert resolve_label(output, ["female", "male"], resolvers=[spy]).tier == "na"
     assert spy.seen == []
-    assert resolve_label("a woman", ["female", "male"], resolvers=[spy]).tier == "semantic"
+    assert resolve_label("a soprano", ["female", "male"], resolvers=[spy]).tier == "semantic"
 
 
 # Each example the issue names, read as a careful grader reads it.
@@ -142,7 +142,7 @@ def test_resolve_report_command(tmp_path: Path) -> None:
     rows = [
         _row(category="plain"),
         _row(output="Not male.", expected=None, category="negation"),
-        _row(output="maybe male", expected="male", category="hedge"),  # N/A here: a doubt is not an answer
+        _row(output="hard to tell, maybe male", expected="male", category="hedge"),  # N/A: "hard to tell" abstains
         json.dumps({"output": "3 beeps", "task_type": "regression", "expected": 3, "category": "count"}),
     ]
     path.write_text("\n".join(rows) + "\n")
@@ -150,7 +150,7 @@ def test_resolve_report_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line.split() for line in result.output.splitlines() if line.strip()}
     assert lines["negation"][1:3] == ["1", "100.0%"] and lines["hedge"][1:3] == ["1", "0.0%"]
-    assert "'maybe male' -> None [na], expected 'male'" in result.output
+    assert "'hard to tell, maybe male' -> None [na], expected 'male'" in result.output
     failing = CliRunner().invoke(app, ["resolve-report", str(path), "--no-semantic", "--min-agreement", "0.9"])
     assert failing.exit_code == 1 and "below the thresholds" in failing.output
     (tmp_path / "bad.jsonl").write_text(_row(expected="cat") + "\n")

@@ -62,7 +62,7 @@ RESOLUTION = [
     ("female or male", GENDER, None, "na"),
     ("I cannot tell from this audio.", GENDER, None, "na"),
     ("femalemale", GENDER, None, "na"),  # no whole word
-    ("The speaker is a woman", GENDER, None, "na"),  # synonyms need the semantic tier
+    ("The speaker is a woman", GENDER, "female", "lexicon"),  # a common synonym
     ("maleficent", GENDER, None, "na"),
     ("The answer is unknown", YESNO, None, "na"),
     ("no, not happy", EMOTION, None, "na"),
@@ -92,7 +92,8 @@ READING = [
     ("No, not at all.", YESNO, "", "no", "leading"),
     ("Yes or no? Hard to say.", YESNO, "", None, "na"),
     ("I can't tell whether it is happy.", EMOTION, "", None, "na"),
-    ("It might be sad.", EMOTION, "", None, "na"),
+    ("It might be sad.", EMOTION, "", "sad", "mention"),  # one hedged candidate is still a commitment
+    ("It might be sad, or happy.", EMOTION, "", None, "na"),
     ("Probably sad.", EMOTION, "", "sad", "mention"),
     ("It is 'sad'.", EMOTION, "", "sad", "mention"),
     ("Between happy and sad, I'd say sad.", EMOTION, "", "sad", "mention"),
@@ -138,9 +139,9 @@ class _FixedResolver:
 def test_extra_resolvers_run_only_after_rule_tiers() -> None:
     resolver = _FixedResolver("female")
     assert resolve_label("female", GENDER, resolvers=[resolver]).tier == "exact" and resolver.calls == 0
-    res = resolve_label("a woman", GENDER, resolvers=[resolver])
+    res = resolve_label("a soprano", GENDER, resolvers=[resolver])
     assert (res.answer, res.tier) == ("female", "semantic")
-    assert resolve_label("a woman", GENDER, resolvers=[_FixedResolver("cat")]).tier == "na"  # not a label
+    assert resolve_label("a soprano", GENDER, resolvers=[_FixedResolver("cat")]).tier == "na"  # not a label
 
 
 NUMBERS = [
@@ -172,7 +173,8 @@ NUMBERS = [
     ("3kHz", 3.0),
     ("120wpm", 120.0),
     ('{"count": 3}', 3.0),
-    ('{"count": 3, "other": 4}', None),
+    ('{"count": 3, "other": 4}', 3.0),  # a field named "count" is the answer; the other is extra
+    ('{"first": 3, "other": 4}', None),
     ("one, two, three. Answer: 3", 3.0),
     ("3, not 4", 3.0),
     ("not 4", None),
