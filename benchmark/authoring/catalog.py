@@ -38,7 +38,7 @@ DATA = Path(__file__).parent / "data"
 CATALOGS = {"dynamic-superb-phase2": "dynamic_superb_phase2"}
 """Catalog names accepted by ``bench import-hf --catalog`` -> file stem under ``data/``."""
 JUDGE = "judge"
-"""Metric name of rows whose answers are open-ended and need an LLM-judged metric."""
+"""Metric name of rows whose answers are open-ended: an LLM judge grades them (``n/a`` without one)."""
 KNOWN_METRICS = frozenset(METRICS) | {JUDGE}
 
 Category = Literal["Classification", "Regression", "Text generation", "Speech generation", "Audio generation"]
@@ -153,7 +153,7 @@ class CatalogRow(BaseModel):
                 raise ValueError("audio rows name no metric until audio-output metrics exist")
         elif self.metric not in KNOWN_METRICS:
             raise ValueError(f"metric {self.metric!r} is not one of {sorted(KNOWN_METRICS)}")
-        elif self.metric != JUDGE and METRICS[self.metric].task_type != self.task_type:
+        elif METRICS[self.metric].task_type != self.task_type:
             raise ValueError(f"metric {self.metric!r} does not score {self.task_type} tasks")
         return self
 
@@ -162,8 +162,6 @@ class CatalogRow(BaseModel):
         """Why this row cannot be imported yet, or None."""
         if self.task_type == "audio":
             return "needs audio-output tasks (issue: audio answers)"
-        if self.metric == JUDGE:
-            return "needs the judged metric"
         return None
 
 

@@ -288,7 +288,7 @@ def _task_page(task: Task, rows: list[dict[str, Any]]) -> str:
         table_rows.append(
             [
                 (_model_link(r["model"], r.get("protocol", "generate"), "../"), r["model"]),
-                (_num(r["value"]), _sort_key(r["value"])),
+                (f"n/a ({_e(r['note'])})" if r.get("note") else _num(r["value"]), _sort_key(r["value"])),
                 (f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _sort_key(r["ci_low"])),
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),
                 (_num(r["na_rate"]), _sort_key(r["na_rate"])),
@@ -358,7 +358,7 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
                 (f'<a href="../tasks/{_e(r["task"])}.html">{_e(r["task"])}</a>', r["task"]),
                 (_e(r["dimension"]), r["dimension"]),
                 (_e(r["metric"]), r["metric"]),
-                (_num(r["value"]), _sort_key(r["value"])),
+                (f"n/a ({_e(r['note'])})" if r.get("note") else _num(r["value"]), _sort_key(r["value"])),
                 (f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _sort_key(r["ci_low"])),
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),
                 (_num(r["na_rate"]), _sort_key(r["na_rate"])),

@@ -242,6 +242,8 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                 "normalised": _r(c.normalised, 2),
                 "seen": c.seen,
                 "tiers": json.dumps(dict(sorted(c.tiers.items()))),
+                # A metric that needs a scoring model nobody gave (the judge) has no value: say why, never guess.
+                "note": f"needs a {spec.needs[0]}" if spec.needs and not math.isfinite(c.value) else "",
             }
         )
     return rows

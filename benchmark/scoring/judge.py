@@ -162,6 +162,13 @@ Model answer: {output}
 Which option does the model answer choose? An option the answer negates, doubts or only mentions as impossible to \
 tell is not chosen. Reply with the option letter only, or NONE if the answer chooses no option or several."""
 JUDGE_SEED = 0
+GRADE_PROMPT_VERSION = "a1"
+GRADE_PROMPT = """You grade an open-ended answer about an audio recording (grading prompt a1).
+Question: {instruction}
+{first_name}: {first}
+{second_name}: {second}
+Does the model answer say what the reference answer says, in substance? Wording, length and extra correct \
+detail do not matter; a missing, contradicting, refusing or undecided answer does. Reply YES or NO only."""
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -179,15 +186,28 @@ class JudgeStats:
     """Audited answers where the judge's verdict equals the rule tiers' label."""
     undecided: int = 0
     """Audited answers where the judge gave no verdict."""
+    graded: int = 0
+    """Open-ended answers graded against their reference (the ``judge`` metric)."""
+    graded_correct: int = 0
+    """Graded answers found equivalent under both orders."""
+    grade_disagreements: int = 0
+    """Graded answers whose two orders (reference first, answer first) gave different verdicts (scored 0)."""
 
     def summary(self) -> str:
         """One line for the end of a run."""
         rate = f"{self.agreed / self.audited:.1%}" if self.audited else "n/a"
-        return (
+        line = (
             f"judge: agreed with the rule tiers on {self.agreed} of {self.audited} rule-resolved answers ({rate}), "
             f"no verdict on {self.undecided}; resolved {self.verdicts} answers the rules left N/A; "
             f"{self.order_disagreements} answers changed with the option order"
         )
+        if self.graded:
+            same = self.graded - self.grade_disagreements
+            line += (
+                f"; graded {self.graded} open-ended answers, {self.graded_correct} correct, its two orders agreed "
+                f"on {same} ({same / self.graded:.1%})"
+            )
+        return line
 
 
 def option_orders(output: str, labels: Sequence[str], seed: int = JUDGE_SEED) -> tuple[list[str], list[str]]:
@@ -235,12 +255,13 @@ class JudgeResolver:
             **self.settings,
             "prompt_version": JUDGE_PROMPT_VERSION,
             "prompt_sha256": prompt_sha,
+            "grade_prompt_version": GRADE_PROMPT_VERSION,
+            "grade_prompt_sha256": hashlib.sha256(GRADE_PROMPT.encode()).hexdigest()[:12],
             "seed": self.seed,
         }
 
-    def _ask(self, output: str, order: Sequence[str], instruction: str) -> str | None:
-        options = "\n".join(f"{_LETTERS[i]}) {label}" for i, label in enumerate(order))
-        prompt = JUDGE_PROMPT.format(instruction=instruction, options=options, output=output)
+    def _reply(self, prompt: str) -> str:
+        """The judge's reply to a prompt: from the cache (keyed by the whole prompt, version included) or asked."""
         key = hashlib.sha256(prompt.encode()).hexdigest()
         if key not in self._cache:
             self._cache[key] = self.complete(prompt)
@@ -248,7 +269,31 @@ class JudgeResolver:
                 self.cache_path.parent.mkdir(parents=True, exist_ok=True)
                 with self.cache_path.open("a", encoding="utf-8") as f:
                     f.write(json.dumps({"key": key, "reply": self._cache[key]}) + "\n")
-        return _read_reply(self._cache[key], order)
+        return self._cache[key]
+
+    def _ask(self, output: str, order: Sequence[str], instruction: str) -> str | None:
+        options = "\n".join(f"{_LETTERS[i]}) {label}" for i, label in enumerate(order))
+        prompt = JUDGE_PROMPT.format(instruction=instruction, options=options, output=output)
+        return _read_reply(self._reply(prompt), order)
+
+    def grade(self, output: str, reference: str, instruction: str) -> float:
+        """1.0 when the judge finds the answer equivalent to the reference with either one shown first, else 0.0.
+
+        Asked twice (reference first, then the answer first), so a judge that favours a position cannot
+        make an answer right; the two orders' agreement is counted (``JudgeStats``).
+        """
+        verdicts = []
+        for first, second in ((("Reference answer", reference), ("Model answer", output)),
+                              (("Model answer", output), ("Reference answer", reference))):  # fmt: skip
+            prompt = GRADE_PROMPT.format(
+                instruction=instruction, first_name=first[0], first=first[1], second_name=second[0], second=second[1]
+            )
+            verdicts.append(_yes_no(self._reply(prompt)))
+        self.stats.graded += 1
+        self.stats.grade_disagreements += verdicts[0] != verdicts[1]
+        correct = verdicts[0] is True and verdicts[1] is True
+        self.stats.graded_correct += correct
+        return 1.0 if correct else 0.0
 
     def verdict(self, output: str, labels: Sequence[str], instruction: str = "") -> tuple[str | None, bool]:
         """The label both option orders agree on (or None), and whether the two orders disagreed."""
@@ -273,6 +318,12 @@ class JudgeResolver:
         self.stats.agreed += label == rule_answer
         self.stats.undecided += label is None
         self.stats.order_disagreements += split
+
+
+def _yes_no(reply: str) -> bool | None:
+    """A YES or NO reply (first word), else None."""
+    word = re.match(r"\W*(yes|no)\b", reply.strip(), flags=re.IGNORECASE)
+    return None if word is None else word.group(1).casefold() == "yes"
 
 
 def _read_reply(reply: str, order: Sequence[str]) -> str | None:

@@ -102,6 +102,9 @@ class Metric:
     """One line for the site and CONTRIBUTING."""
     resamples: int = 1000
     """Bootstrap resamples (fewer where each replicate is recomputed in Python)."""
+    needs: tuple[str, ...] = ()
+    """What scoring needs beyond the answer and its reference: ``judge`` (an LLM judge grades each answer;
+    without one every example is NaN and the task shows "n/a (needs a judge)", never a made-up number)."""
     weighted: Callable[[Sequence[ScoredSet], np.ndarray], np.ndarray] | None = None
     """Optional fast form of ``corpus`` for many scored sets of equal size at once: each row of a ``(B, n)``
     count matrix says how often each example is drawn; returns ``(sets, B)``. Must agree with ``corpus``.
@@ -424,3 +427,26 @@ register(
 )
 register(Metric("bleu", "generation", True, 100.0, _sentence(bleu), _corpus_text(bleu), _constant(0.0), "BLEU", 200))
 register(Metric("chrf", "generation", True, 100.0, _sentence(chrf), _corpus_text(chrf), _constant(0.0), "chrF", 200))
+
+
+def _ungraded(answer: Any, reference: Any) -> PerExample:
+    return PerExample(math.nan)  # the judge's verdict replaces it (score.score_output); none: unscored
+
+
+def _mean_or_unscored(s: ScoredSet, idx: np.ndarray) -> np.ndarray:
+    return _mean_score(s, idx)  # one unjudged example makes the task unscored (NaN): never a partial mean
+
+
+register(
+    Metric(
+        "judge",
+        "generation",
+        True,
+        1.0,
+        _ungraded,
+        _mean_or_unscored,
+        _constant(math.nan),
+        "share of answers an LLM judge finds equivalent to the reference (open-ended tasks)",
+        needs=("judge",),
+    )
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -57,6 +58,25 @@ def regression_fill(
     return np.where(np.isnan(preds), worst, preds)
 
 
+@runtime_checkable
+class Grader(Protocol):
+    """A scoring model for a judged metric (the LLM judge): grades an answer against its reference."""
+
+    def grade(self, output: str, reference: str, instruction: str) -> float:
+        """1.0 when the answer says what the reference says, else 0.0."""
+
+
+def _judged(output: str, text: str, reference: Any, instruction: str, resolvers: Sequence[Any]) -> ExampleScore:
+    """An open-ended answer graded by the judge among ``resolvers``; without one, unscored (NaN), never guessed."""
+    if not text.strip():
+        return ExampleScore(text, "na", 0.0)  # saying nothing is wrong, judge or no judge
+    grader = next((r for r in resolvers if isinstance(r, Grader)), None)
+    if grader is None:
+        return ExampleScore(text, "text", math.nan)
+    score = grader.grade(output, str(reference), instruction)
+    return ExampleScore(text, "judge", score, resolver_version=RESOLVER_VERSION)
+
+
 def score_output(
     output: str,
     reference: str | float,
@@ -82,6 +102,8 @@ def score_output(
     text = extract_answer(output or "")
     tier: Tier = "text" if text.strip() else "na"
     per = scorer(text, reference)
+    if "judge" in METRICS[metric].needs:
+        return _judged(output, text, reference, instruction, resolvers)
     return ExampleScore(
         text,
         tier,

@@ -98,6 +98,12 @@ class Record(BaseModel):
         """The record's identity in its run file: example id, instruction index, constraint set index."""
         return (self.id, self.instruction_index, self.constraint_index)
 
+    @field_validator("score", mode="before")
+    @classmethod
+    def _unscored(cls, value: object) -> object:
+        # A score nobody could compute (a judged metric without a judge) is NaN, which JSON writes as null.
+        return math.nan if value is None else value
+
     @field_validator("instruction", "reference", "output", "answer")
     @classmethod
     def _valid_unicode(cls, value: object) -> object:

@@ -8,7 +8,8 @@ Dynamic-SUPERB review rule (T137) stays a warning everywhere.
 - T135: a classification instruction must name every label, or the README has a
   section whose heading names both "labels" and "instructions" saying why not.
 - T136: a regression instruction states a unit or a numeric answer form; a
-  generation instruction states the answer's language or form.
+  generation instruction states the answer's language or form (not for a judged,
+  open-ended metric: the judge reads meaning, not form).
 - T213/T214: no label covers more than 80% of the test split; every label has a test example.
 - T107/T402: scaffold placeholders (``TODO``) left in the card or the README.
 - T137: fewer distinct instructions than max(N/20, 10) for N test examples.
@@ -22,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmark.findings import Finding, make
+from benchmark.scoring.metrics import METRICS
 from benchmark.task.card import Example, TaskCard
 
 MAX_LABEL_SHARE = 0.8
@@ -116,6 +118,8 @@ def _instruction_findings(
 ) -> list[Finding]:
     if card.task_type == "classification" and _exempt_from_labels(readme_text):
         return []
+    if "judge" in METRICS[card.metric].needs:
+        return []  # a judge grades open-ended answers by their meaning: no answer form to state
     code = "T135" if card.task_type == "classification" else "T136"
     out = []
     for i, text in enumerate(card.instructions):

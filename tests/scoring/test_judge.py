@@ -132,3 +132,43 @@ def test_judge_endpoint_down_is_a_clear_error() -> None:
     complete = openai_chat("http://127.0.0.1:9/v1", "m", retries=1, backoff=0.01, timeout=2)
     with pytest.raises(EndpointError, match="127.0.0.1:9"):
         complete("hello")
+
+
+def test_the_judged_metric_is_unscored_without_a_judge_and_graded_with_one() -> None:
+    import math
+
+    from benchmark.scoring.judge import JudgeResolver
+    from benchmark.scoring.score import score_output
+
+    def judged(output: str, resolvers=()):
+        return score_output(output, "calm then angry", task_type="generation", metric="judge", resolvers=resolvers)
+
+    unscored = judged("It starts calm and turns angry.")
+    assert math.isnan(unscored.score) and unscored.tier == "text"  # never a made-up number
+    assert judged("   ").score == 0.0  # saying nothing is wrong, judge or not
+
+    def fair(prompt: str) -> str:
+        answer = prompt.split("Model answer: ")[1].splitlines()[0]
+        return "YES, it matches." if "angry" in answer else "No."
+
+    judge = JudgeResolver(fair)
+    right, wrong = judged("It starts calm and turns angry.", [judge]), judged("Happy all along.", [judge])
+    assert (right.score, right.tier, wrong.score) == (1.0, "judge", 0.0)
+    assert "graded 2 open-ended answers, 1 correct" in judge.stats.summary()
+    assert {"grade_prompt_version", "grade_prompt_sha256"} <= set(judge.config())
+    # A judge that says yes only when the reference comes first cannot make an answer right.
+    biased = JudgeResolver(lambda p: "YES" if p.index("Reference answer") < p.index("Model answer") else "NO")
+    assert judged("It starts calm and turns angry.", [biased]).score == 0.0
+    assert biased.stats.grade_disagreements == 1
+
+
+def test_a_record_without_a_score_reads_back_as_unscored() -> None:
+    import math
+
+    from benchmark.submission.records import Record
+
+    record = Record(
+        task="T", task_version="1.0.0", task_hash="h", id="1", split="test", instruction="i", reference="r",
+        output="o", tier="text", score=math.nan,
+    )  # fmt: skip
+    assert math.isnan(Record.model_validate_json(record.model_dump_json()).score)
