@@ -31,7 +31,7 @@ def test_judge_key_is_used_but_never_written(tmp_path: Path, monkeypatch: pytest
         assert result.exit_code == 0, result.output
         run_file = subs / "random" / "runs" / "ToneHeight@1.0.0.jsonl"
         # Answers only the judge can resolve, so `bench score` must call it with the key.
-        vague = [r.model_copy(update={"output": f"it sounds rather {'elevated' if i % 2 else 'deep'}"})
+        vague = [r.model_copy(update={"output": f"the kind of tone a {'piccolo' if i % 2 else 'tuba'} makes"})
                  for i, r in enumerate(read_records(run_file))]  # fmt: skip
         run_file.write_text("".join(r.model_dump_json() + "\n" for r in vague))
         result = bench("score", str(subs / "random"), "--tasks-root", str(tasks), *judge)
