@@ -8,8 +8,9 @@ Runs the main job's four commands, as README.md writes them, in a temporary fold
 (submissions, tables, site, and an empty model cache, so the cascade transcribes
 every clip as on a fresh machine): ``majority``, ``probe:fbank``, the cascade,
 then ``leaderboard build``. Prints each command's wall and CPU time (its child
-processes included), the total, the load average before and after, and the
-ratio to 6 minutes. The installs are not timed.
+processes included), with its system (kernel) time and minor page faults, the
+total, the load average before and after, and the ratio to 6 minutes. The
+installs are not timed. On a machine shared with other jobs, compare CPU time.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> None:
         + ["--site", str(site)],
     ]
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    total_wall = total_cpu = 0.0
+    total_wall = total_cpu = total_sys = 0.0
     try:
         for command in commands:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -53,10 +54,16 @@ def main() -> None:
             subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             wall = time.perf_counter() - start
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            total_wall, total_cpu = total_wall + wall, total_cpu + cpu
-            print(f"{wall:7.1f} s wall {cpu:7.1f} s CPU  {' '.join(command[:5])}", flush=True)
-        print(f"total: {total_wall:.1f} s wall ({total_wall / 60:.2f} min), {total_cpu:.1f} s CPU")
+            user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+            faults = after.ru_minflt - before.ru_minflt
+            total_wall, total_cpu, total_sys = total_wall + wall, total_cpu + user + system, total_sys + system
+            print(
+                f"{wall:7.1f} s wall {user + system:7.1f} s CPU ({system:5.1f} s system, {faults:>10,} minor faults)  "
+                f"{' '.join(command[:5])}",
+                flush=True,
+            )
+        minutes = total_wall / 60
+        print(f"total: {total_wall:.1f} s wall ({minutes:.2f} min), {total_cpu:.1f} s CPU ({total_sys:.1f} s system)")
         print(f"ratio to the 6-minute target: {total_wall / TARGET_S:.2f}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         if args.keep:

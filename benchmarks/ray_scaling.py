@@ -9,7 +9,8 @@ Throughput: the same examples run on a 2-CPU local cluster with 1 worker, then 2
 workers (each a separate model replica; CPUs are split evenly, so 1 worker gets 2
 torch threads and each of 2 workers gets 1), then 1 worker with 1 CPU (so the last
 ratio is what replicas add at equal threads per replica). Only the distributed phase is timed,
-from the first unit handed out to the last one back; model loading is excluded.
+from the first unit handed out to the last one back; model loading is excluded. Each
+measurement of the cascade starts with an empty transcript cache, so each one transcribes.
 
 A control runs alongside: the same pure-Python loop twice in a row, then in two
 processes side by side. On a machine shared with other jobs it says how much
@@ -47,8 +48,11 @@ def throughput(
     adapter = build_adapter(model)
     with tempfile.TemporaryDirectory() as tmp:
         plans = [plan_task(t, adapter, Path(tmp), limit) for t in load_tasks(select_tasks([task], tasks_root))]
+        # A fresh transcript cache for every measurement: with the shared one, only the first would transcribe
+        # and the others would time the LLM alone (which made 1 worker on 1 CPU look faster than on 2).
+        args = {"transcripts": str(Path(tmp) / "transcripts")} if model.startswith("cascade") else {}
         request = DistributedRequest(
-            source=adapter_source(model, {}, None),
+            source=adapter_source(model, args, None),
             works=plans,
             variant=PLAIN,
             options=RayOptions("local", workers=workers, cpus_per_worker=cpus),

@@ -15,7 +15,7 @@ LLM backends::
 
 ``cascade`` alone is ``faster-whisper+smollm2``, the offline default. Decoding is
 greedy for the LLM and beam search (5) for faster-whisper, so runs repeat exactly.
-faster-whisper decodes ``asr_batch_size`` clips (default 16) per batched pass; the
+faster-whisper decodes ``asr_batch_size`` clips (default 8) per batched pass; the
 LLM answers a whole predict call at once (``--batch-size``: 256 examples by default
 with SmolLM2-135M or an endpoint, 64 with another local LLM), see ``chat_lm``.
 Transcripts are cached per clip (``benchmark.adapters.transcripts``;
@@ -26,9 +26,10 @@ LLM over the same ASR, transcribes nothing twice.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import importlib.metadata
 import importlib.util
-import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,7 +39,7 @@ import numpy as np
 from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, int_option, offline_hint
 from benchmark.adapters.chat_lm import TransformersLLM
 from benchmark.adapters.ranking import answer_mixed, check_rank_options, protocol_name
-from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+from benchmark.adapters.torch_utils import cpu_threads, resolve_device, resolve_dtype
 from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
 from benchmark.task.card import TaskCard
 
@@ -79,19 +80,76 @@ def _package_dir(module: str, install: str) -> Path:
     return Path(spec.origin).parent
 
 
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4
+"""glibc ``mallopt`` parameters (malloc.h)."""
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for the next allocation instead of returning it to the kernel.
+
+    CTranslate2 allocates every intermediate tensor of the Whisper encoder afresh, per layer and per call,
+    and frees it right after: a 30-second window's attention scores alone are 54 MB (6 heads x 1500 x 1500
+    float32). glibc serves blocks that large with ``mmap`` and frees them with ``munmap``, so the kernel
+    zero-fills every page again on the next call: about 110,000 minor page faults (430 MB) per window, more
+    system time than compute, and two threads fighting over the page tables. With ``mmap`` off, no
+    trimming, and a top pad that keeps a thread's 64 MB heaps alive, the same pages are reused: no faults,
+    and the encoder takes about a third of the wall time on 2 threads. The process keeps its peak heap until
+    it exits (the cascade's peak RSS did not grow). Returns False where malloc is not glibc's (nothing is
+    changed there).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    settings = ((M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 256 << 20))
+    return all(mallopt(option, value) == 1 for option, value in settings)
+
+
+class WindowEncoder:
+    """A ``WhisperModel`` seen through the batched pipeline, except that it encodes one 30 s window per call.
+
+    Every other attribute is the model's own. Encoding a batch at once makes CTranslate2 allocate the
+    attention scores of all its windows in one block (16 windows: 864 MB per layer), too big for a
+    thread's malloc heap (64 MB), so it comes from ``mmap`` whatever malloc is told and is faulted in
+    afresh on every call; one window's block (54 MB) is served from the heap and reused
+    (``keep_freed_memory``). The encoder's output is the same bit for bit either way (each window's rows
+    are computed on their own; the tests check it), and decoding still runs the whole batch's beams together.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def encode(self, features: np.ndarray) -> Any:
+        """The encoder output of a batch of padded log-mel windows, one window per CTranslate2 call."""
+        import ctranslate2
+
+        if features.ndim == 2 or len(features) == 1:
+            return self._model.encode(features)
+        rows = [np.asarray(self._model.encode(features[i : i + 1])) for i in range(len(features))]
+        return ctranslate2.StorageView.from_array(np.concatenate(rows))
+
+
 class FasterWhisperASR:
     """faster-whisper on CPU (int8) or GPU (float16), many clips per batched decode.
 
     The clips of a call are laid end to end and handed to faster-whisper's
     ``BatchedInferencePipeline`` as explicit clip timestamps (no VAD), so each clip
-    (or each 30-second window of a longer one) is one row of a batched encode and
-    beam search. Decoding is deterministic: no temperature fallback.
+    (or each 30-second window of a longer one) is one row of a batched beam search.
+    Decoding is deterministic: no temperature fallback. On CPU the encoder takes one
+    window at a time and freed memory is reused (``WindowEncoder``, ``keep_freed_memory``),
+    and CTranslate2 runs ``cpu_threads()`` threads: the CPUs this process was given.
     """
 
     WINDOW = 30 * SR
 
     def __init__(
-        self, model_dir: str | None, device: str, beam_size: int = 5, language: str | None = None, batch_size: int = 16
+        self, model_dir: str | None, device: str, beam_size: int = 5, language: str | None = None, batch_size: int = 8
     ) -> None:
         try:
             import faster_whisper
@@ -106,12 +164,15 @@ class FasterWhisperASR:
             raise AdapterError(f"faster-whisper needs a local CTranslate2 model folder; {model_dir!r} is not one")
         cuda = device.startswith("cuda")
         compute = "float16" if cuda else "int8"
-        # CTranslate2 defaults to 4 threads; more threads than cores slow the encoder down (1.6x on 2 cores).
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
+        if not cuda:
+            keep_freed_memory()
+        # CTranslate2 defaults to 4 threads; more threads than CPUs slow the encoder down (1.6x on 2 cores),
+        # and a Ray replica must stay within the CPUs Ray gave it.
+        self.threads = 0 if cuda else cpu_threads()
         self.model = faster_whisper.WhisperModel(
-            model_dir, device="cuda" if cuda else "cpu", compute_type=compute, cpu_threads=0 if cuda else cores
+            model_dir, device="cuda" if cuda else "cpu", compute_type=compute, cpu_threads=self.threads
         )
-        self.pipeline = faster_whisper.BatchedInferencePipeline(model=self.model)
+        self.pipeline = faster_whisper.BatchedInferencePipeline(model=self.model if cuda else WindowEncoder(self.model))
         self.beam_size, self.language, self.batch_size = beam_size, language, batch_size
         weights = Path(model_dir) / "model.bin"
         stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.exists() else "?"
@@ -274,7 +335,7 @@ class CascadeAdapter(Adapter):
         llm_key_env: str = "OPENAI_API_KEY",
         concurrency: object = 4,
         transcripts: str | None = None,
-        asr_batch_size: object = 16,
+        asr_batch_size: object = 8,
         answer: str = "generate",
         rank_calibration: str = "none",
     ) -> None:
@@ -300,6 +361,8 @@ class CascadeAdapter(Adapter):
         self.llm_url, self.llm_key_env = llm_url, llm_key_env
         self.max_new_tokens = int_option("max_new_tokens", max_new_tokens)
         self.beam_size, self.concurrency = int_option("beam_size", beam_size), int_option("concurrency", concurrency)
+        # 8 windows' beams decode from malloc's reused heap; 16 need blocks it hands to mmap (about 230,000 page
+        # faults per batch on CPU), for no faster decoding. Transcripts are the same at any batch size.
         self.asr_batch_size = int_option("asr_batch_size", asr_batch_size)
         self.transcripts = transcripts
         self.asr: ASR | None = None

@@ -66,7 +66,7 @@ class TransformersLLM:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from benchmark.adapters.torch_utils import resolve_device, resolve_dtype
+        from benchmark.adapters.torch_utils import cpu_threads, resolve_device, resolve_dtype
 
         kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
         try:
@@ -83,6 +83,10 @@ class TransformersLLM:
         # Padded positions are masked, so any id pads where the tokenizer names none.
         self.pad_id: int = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         self.device = resolve_device(device)
+        if self.device.type == "cpu":
+            # As many intra-op threads as the CPUs this process was given (a Ray replica: its share), not one
+            # per core of the machine; the cascade's CTranslate2 ASR is sized from the same number.
+            torch.set_num_threads(cpu_threads())
         self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.max_new_tokens, self.torch = max_new_tokens, torch
         eos = self.model.generation_config.eos_token_id

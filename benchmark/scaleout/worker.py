@@ -8,9 +8,11 @@ store; the driver scores them and writes the shards.
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,9 @@ from benchmark.task.folder import Task, TaskLoadError, load_task
 
 EXTRAS = ("probe", "cascade", "audiollm")
 """Adapter families with an extra of the same name in pyproject.toml."""
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+"""What thread pools read at start; the adapters size CTranslate2 and torch from ``OMP_NUM_THREADS`` too."""
 
 
 class UnitError(Exception):
@@ -61,6 +66,8 @@ class WorkerInfo:
     """``CUDA_VISIBLE_DEVICES`` as Ray set it (empty: CPU only)."""
     load_seconds: float = 0.0
     error: str | None = None
+    threads: int | None = None
+    """The threads each of its thread pools may run (``limit_threads``); None outside a Ray actor."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Worker:
     """One model replica: loads the adapter once and keeps it for every unit it is given."""
 
     def __init__(self, index: int, source: AdapterSource, variant: Variant) -> None:
+        self.threads = limit_threads(assigned_cpus())
         self.index = index
         self.source = source
         self.variant = variant
@@ -139,7 +147,48 @@ class Worker:
 
     def _info(self, seconds: float, error: str | None) -> WorkerInfo:
         gpus = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-        return WorkerInfo(self.index, socket.gethostname(), os.getpid(), gpus, round(seconds, 3), error)
+        return WorkerInfo(self.index, socket.gethostname(), os.getpid(), gpus, round(seconds, 3), error, self.threads)
+
+
+def assigned_cpus() -> float | None:
+    """The CPUs Ray assigned this actor; None outside a Ray worker process."""
+    try:
+        import ray
+    except ImportError:
+        return None
+    if not ray.is_initialized():
+        return None
+    context = ray.get_runtime_context()
+    if context.worker.mode != ray.WORKER_MODE:
+        return None  # the driver: its CPUs are not an actor's share
+    cpus = context.get_assigned_resources().get("CPU")
+    return float(cpus) if cpus is not None else None
+
+
+def limit_threads(cpus: float | None) -> int | None:
+    """Size every thread pool of this process to ``cpus`` (whole, at least 1); returns that count.
+
+    Two replicas on two cores must each run one thread: one with a pool per core would make four
+    threads take turns on two cores. Ray sets ``OMP_NUM_THREADS`` only when the driver has not (a
+    user's ``OMP_NUM_THREADS=4`` would reach every worker), and nothing for OpenBLAS, so this sets
+    them all from the actor's share. Libraries already loaded in the actor (numpy's OpenBLAS, torch)
+    read no environment again: they are resized through threadpoolctl and ``torch.set_num_threads``.
+    """
+    if cpus is None:
+        return None
+    threads = max(1, math.floor(cpus))
+    for variable in THREAD_VARIABLES:
+        os.environ[variable] = str(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        pass
+    else:
+        threadpool_limits(limits=threads)
+    torch = sys.modules.get("torch")  # imported only if the actor already did: majority needs no torch
+    if torch is not None and hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(threads)
+    return threads
 
 
 def _describe(exc: Exception, spec: str) -> str:

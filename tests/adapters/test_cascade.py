@@ -4,6 +4,9 @@ PocketSphinx, and an OpenAI-compatible endpoint on loopback."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -313,3 +316,94 @@ def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
             assert a.label_scores is None or a.label_scores == pytest.approx(b.label_scores, abs=1e-4)
         assert all((r.label_scores is not None) == (answer == "rank" and task != "SentenceTranscription")
                    for r in runs[0])
+
+
+def test_the_encoder_takes_one_window_per_call_and_returns_the_batched_output() -> None:
+    """The window-by-window encoder gives the batch's exact encoder output (same transcripts), one call each."""
+    faster_whisper = pytest.importorskip("faster_whisper")
+    from faster_whisper.audio import pad_or_trim
+
+    from benchmark.adapters.cascade import FasterWhisperASR, WindowEncoder
+
+    asr = FasterWhisperASR(None, "cpu")
+    rng = np.random.default_rng(0)
+    t = np.arange(16_000 * 2) / 16_000
+    clips = [
+        (0.3 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
+        for f in (220, 440, 880)
+    ]
+    features = np.stack([pad_or_trim(asr.model.feature_extractor(c)[..., :-1]) for c in clips])
+    calls: list[int] = []
+
+    class Counting:
+        def __init__(self, model: faster_whisper.WhisperModel) -> None:
+            self.model, self.feature_extractor = model, model.feature_extractor
+
+        def encode(self, batch: np.ndarray):
+            calls.append(len(batch))
+            return self.model.encode(batch)
+
+    counting = Counting(asr.model)
+    wrapped = WindowEncoder(counting)
+    assert wrapped.feature_extractor is asr.model.feature_extractor  # everything else is the model's own
+    windowed = np.asarray(wrapped.encode(features))
+    assert calls == [1, 1, 1]
+    assert np.array_equal(windowed, np.asarray(asr.model.encode(features)))
+    assert isinstance(asr.pipeline.model, WindowEncoder)
+
+
+def test_freed_memory_is_reused_instead_of_faulted_in_again() -> None:
+    """After ``keep_freed_memory``, a 54 MB block freed and allocated again (also in a thread) costs no page faults."""
+    script = """
+import ctypes, resource, sys, threading
+from benchmark.adapters.cascade import keep_freed_memory
+if sys.argv[1] == "keep":
+    assert keep_freed_memory()
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+faults = []
+def churn():
+    for i in range(6):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        block = libc.malloc(54 << 20)
+        ctypes.memset(block, 1, 54 << 20)
+        libc.free(block)
+        if i:  # the first allocation faults its pages in either way
+            faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+churn()
+thread = threading.Thread(target=churn)  # CTranslate2 allocates in its own threads (another malloc arena)
+thread.start(); thread.join()
+print(max(faults))
+"""
+    def worst(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    pages = (54 << 20) // 4096
+    assert worst("default") > pages // 2  # glibc unmaps the block: every page faults in again
+    assert worst("keep") < pages // 100
+
+
+@pytest.mark.parametrize(
+    ("omp", "expected"),
+    [(None, "cores"), ("1", 1), ("0", "cores"), ("many", "cores"), ("4096", "cores")],
+)
+def test_cpu_threads_follow_omp_num_threads_within_the_cores(omp, expected, monkeypatch) -> None:
+    from benchmark.adapters.torch_utils import cpu_threads
+
+    cores = len(os.sched_getaffinity(0))
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert cpu_threads() == (cores if expected == "cores" else expected)
+
+
+def test_faster_whisper_runs_the_threads_it_was_given(monkeypatch) -> None:
+    """A Ray replica given 1 CPU (``OMP_NUM_THREADS=1``) runs CTranslate2 on one thread, not one per core."""
+    pytest.importorskip("faster_whisper")
+    from benchmark.adapters.cascade import FasterWhisperASR
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert FasterWhisperASR(None, "cpu").threads == 1

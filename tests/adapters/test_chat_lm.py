@@ -171,3 +171,15 @@ def test_models_that_padding_after_the_prefix_would_change_get_exact_batches(
         prompt = torch.tensor([llm.encode([conversation])[0]])
         full = rank_scores(llm.model, {"input_ids": prompt}, ids, pad_id=0)
         assert [*answer.label_scores.values()] == pytest.approx(full, abs=1e-5)
+
+
+def test_torch_runs_the_threads_this_process_was_given(tiny_chat_lm: Path, monkeypatch) -> None:
+    """A Ray replica given 1 CPU (``OMP_NUM_THREADS=1``) computes on one torch thread, not one per core."""
+    before = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(2)
+    try:
+        TransformersLLM(str(tiny_chat_lm), None, "cpu", "float32", 4)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

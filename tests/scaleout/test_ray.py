@@ -168,3 +168,28 @@ def test_cli_run_on_ray_prints_one_line_per_worker(cluster: str, tasks: Path, tm
         result = CliRunner().invoke(app, [*command, "--tasks-root", str(tasks)])
         assert result.exit_code == 0, result.output
     assert _records(tmp_path / "ray") == _records(tmp_path / "local")
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(1, 1), (2, 2), (0.5, 1)])
+def test_a_worker_runs_only_as_many_threads_as_its_cpus(cluster: str, cpus: float, threads: int) -> None:
+    """Even where the driver's environment asks for more (``OMP_NUM_THREADS=4``), each pool is sized to Ray's share."""
+    from benchmark.controls import PLAIN
+    from benchmark.scaleout.worker import AdapterSource, Worker
+
+    probe = ray.remote(Worker).options(num_cpus=cpus, runtime_env={"env_vars": {"OMP_NUM_THREADS": "4"}})
+    actor = probe.remote(0, AdapterSource("majority"), PLAIN)
+    try:
+        info = ray.get(actor.ready.remote())
+        assert info.error is None and info.threads == threads
+        environment = ray.get(actor.__ray_call__.remote(lambda _self: dict(os.environ)))
+        assert all(environment[name] == str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+    finally:
+        ray.kill(actor)
+
+
+def test_threads_outside_a_ray_worker_are_left_alone(monkeypatch) -> None:
+    from benchmark.scaleout.worker import assigned_cpus, limit_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    assert assigned_cpus() is None  # the test process is no Ray worker (it may be a driver)
+    assert limit_threads(None) is None and os.environ["OMP_NUM_THREADS"] == "7"
