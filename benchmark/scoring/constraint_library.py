@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,6 +130,20 @@ def _stated(family: str, args: ConstraintArgs) -> list[tuple[str, ...]]:
 
 
 def _phrasing_problems(where: str, family: str, args: ConstraintArgs, phrasings: Sequence[str]) -> list[Problem]:
+    found = _phrasing_findings(family, json.dumps(args.model_dump(), sort_keys=True), tuple(phrasings))
+    return [(code, where + field, message) for code, field, message in found]
+
+
+@lru_cache(maxsize=1024)
+def _phrasing_findings(family: str, args_json: str, phrasings: tuple[str, ...]) -> tuple[Problem, ...]:
+    """The phrasing findings of one (family, arguments, phrasings), fields relative to the entry.
+
+    Memoised: the library's sets recur on every card that opts in to them.
+    """
+    return tuple(_check_phrasings("", family, FAMILIES[family].parse(json.loads(args_json)), phrasings))
+
+
+def _check_phrasings(where: str, family: str, args: ConstraintArgs, phrasings: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
     if len({" ".join(p.split()).casefold() for p in phrasings}) < MIN_PHRASINGS:
         problems.append(("T175", f"{where}.phrasings", f"{len(phrasings)} phrasings, {MIN_PHRASINGS} distinct needed"))

@@ -145,7 +145,8 @@ def _check_card(root: Path, report: TaskReport) -> dict[str, Any] | None:
             make("T144", path, f"{raw['license']!r}: local use only", field="license", line=_key_line(text, "license"))
         )
     if not any(f.level == "error" for f in report.findings[before:]):
-        report.card = TaskCard.model_validate(raw)
+        # card_rules ran just above (and found nothing): the model need not run them a second time.
+        report.card = TaskCard.model_validate(raw, context={"skip_rules": True})
     return raw
 
 
