@@ -8,7 +8,8 @@ so the span is extracted first, by these rules in order:
 1. a reasoning block (``<think>...</think>``) and leaked chat turns are dropped;
 2. an ``<answer>`` tag, or the answer field of a JSON object;
 3. a short preamble line ending in a colon ("Here is the transcription:") before the text;
-4. a lead-in ("The transcript is", "The digits are", "Answer:", "Translation:") before the text;
+4. a lead-in ("The transcript is", "The digits are", "The answer to the question is", "Answer:",
+   "Translation:") before the text;
 5. then, if the rest is one quoted span, its inside.
 
 Anything else is the answer as it stands: an output is never shortened on a guess.
@@ -25,7 +26,8 @@ _TAG = re.compile(r"<answer>\s{0,20}(.{1,100000}?)\s{0,20}</answer>", re.DOTALL 
 _PREAMBLE_LINE = re.compile(r"^[^\n:]{0,80}:[ \t]*\n+", re.IGNORECASE)
 _LEAD_IN = re.compile(
     r"^(?:(?:sure|okay|ok|certainly)[,.!]?\s{1,3})?(?:here(?:'s| is| are)\s{1,3})?(?:the\s{1,3})?(?:final\s{1,3})?"
-    r"(?:(?:transcript(?:ion)?|answer|digits?|numbers?|translation)"
+    r"(?:(?:transcript(?:ion)?|answer(?:\s{1,3}(?:to|for|of)\s{1,3}(?:the|this|that|your)\s{1,3}\w{1,20})?"
+    r"|digits?|numbers?|translation)"
     r"(?:\s{1,3}(?:is|are|reads?|would be)\s{0,3}:?\s|\s{0,3}[:-])"
     r"|(?:text|output|result|sentence|words?|utterance)\s{0,3}:)\s{0,3}",
     re.IGNORECASE,

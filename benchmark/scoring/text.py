@@ -31,6 +31,7 @@ _UNITS = {
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _TENS_HYPHEN = re.compile(r"(?<=ty)-(?=(?:one|two|three|four|five|six|seven|eight|nine)\b)")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W_]+(?:['-][^\W_]+)*")
+_OPERATOR = re.compile(r"[=+\u00d7\u00f7*/<>]|\s[-\u2212]\s")
 
 
 def _numbers_as_digits(words: list[str]) -> list[str]:
@@ -94,5 +95,9 @@ def normalise_transcript(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = _TENS_HYPHEN.sub(" ", text)
-    tokens = _numbers_as_digits(_TOKEN.findall(text))
-    return " ".join(_join_digit_runs(tokens))
+    out: list[str] = []
+    # An operator ends a digit run ("10 minus 2 = 6" keeps 2 and 6 apart); commas and spaces between spoken
+    # digits do not ("one, seven, eight" is 178).
+    for part in _OPERATOR.split(text):
+        out += _join_digit_runs(_numbers_as_digits(_TOKEN.findall(part)))
+    return " ".join(out)

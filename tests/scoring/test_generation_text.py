@@ -127,3 +127,33 @@ def test_records_keep_raw_extracted_and_normalised_forms_and_old_records_still_r
     )
     assert new.score == 0.0 and new.resolver_version == RESOLVER_VERSION
     assert Record.model_validate_json(new.model_dump_json()) == new
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("10 minus 2 = 6", "10 minus 2 6"),  # an operator ends a digit run: the answer 6 is not "26"
+        ("3 + 4 = 7", "3 4 7"),
+        ("2 - 6", "2 6"),
+        ("one, seven, eight", "178"),  # spoken digits separated by commas still read as one number
+        ("The digits are 1 7 8", "the digits are 178"),
+    ],
+)
+def test_operators_end_digit_runs_but_commas_do_not(text: str, normalised: str) -> None:
+    from benchmark.scoring.text import normalise_transcript
+
+    assert normalise_transcript(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("output", "span"),
+    [
+        ('The answer to the question is "two"', "two"),
+        ("The answer to this sum is 12", "12"),
+        ("The answer for the problem is seven.", "seven."),
+    ],
+)
+def test_the_answer_to_the_question_is_a_lead_in(output: str, span: str) -> None:
+    from benchmark.scoring.extract import extract_answer
+
+    assert extract_answer(output) == span
