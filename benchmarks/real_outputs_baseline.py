@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from benchmark.scoring.labels import resolve_label
-from benchmark.scoring.numbers import parse_number
+from benchmark.scoring.audit import ResolutionCase, resolve_case, same_reading
 
 DATA = Path(__file__).resolve().parent.parent / "benchmark" / "scoring" / "data" / "real_outputs"
 
@@ -38,21 +36,12 @@ def load(split: str) -> list[dict]:
 
 
 def resolve(row: dict) -> tuple[str | float | None, str]:
-    """The answer the current resolver reads from a row, and the tier that decided."""
-    if row.get("task_type", "classification") == "regression":
-        res = parse_number(row["output"], instruction=row.get("instruction", ""))
-    else:
-        res = resolve_label(row["output"], row["labels"], instruction=row.get("instruction", ""))
+    """The answer the current resolver reads from a row (as ``bench resolve-report`` does), and the tier."""
+    res = resolve_case(ResolutionCase.model_validate(row))
     return res.answer, res.tier
 
 
-def same(answer: str | float | None, expected: str | float | None) -> bool:
-    """Agreement: equal labels or numbers, or both N/A."""
-    if answer is None or expected is None:
-        return answer is None and expected is None
-    if isinstance(answer, str) or isinstance(expected, str):
-        return answer == expected
-    return math.isclose(float(answer), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+same = same_reading
 
 
 def outcome(answer: str | float | None, expected: str | float | None) -> str:

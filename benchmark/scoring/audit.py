@@ -108,7 +108,8 @@ def resolve_case(case: ResolutionCase, resolvers: Sequence[LabelResolver] = ()) 
     return resolve_label(case.output, case.labels or (), instruction=case.instruction, resolvers=resolvers)
 
 
-def _same(answer: str | float | None, expected: str | float | None) -> bool:
+def same_reading(answer: str | float | None, expected: str | float | None) -> bool:
+    """Whether two readings agree: the same label or number (within rounding), or both N/A."""
     if answer is None or expected is None:
         return answer is None and expected is None
     if isinstance(expected, str) or isinstance(answer, str):
@@ -130,7 +131,7 @@ class Tally:
     def add(self, answer: str | float | None, expected: str | float | None) -> None:
         """Count one resolved case."""
         self.n += 1
-        if _same(answer, expected):
+        if same_reading(answer, expected):
             self.agree += 1
         elif answer is None:
             self.missed += 1
@@ -172,7 +173,7 @@ def audit(cases: Sequence[ResolutionCase], resolvers: Sequence[LabelResolver] = 
         else:
             report.categories.setdefault(case.category, Tally()).add(res.answer, case.expected)
             report.overall.add(res.answer, case.expected)
-        if not _same(res.answer, case.expected):
+        if not same_reading(res.answer, case.expected):
             report.disagreements.append((case, res))
     return report
 
@@ -247,9 +248,11 @@ def compare_readings(path: Path, cases: Sequence[ResolutionCase], rows: Sequence
         if old is None:
             unseen += 1
             continue
-        if not _same(old["answer"], now["answer"]):  # type: ignore[arg-type]
+        if not same_reading(old["answer"], now["answer"]):  # type: ignore[arg-type]
             changed += 1
-            mark = "+" if _same(now["answer"], case.expected) else ("-" if _same(old["answer"], case.expected) else "~")  # type: ignore[arg-type]
+            now_right = same_reading(now["answer"], case.expected)  # type: ignore[arg-type]
+            was_right = same_reading(old["answer"], case.expected)
+            mark = "+" if now_right else ("-" if was_right else "~")
             was = f"{old['answer']!r} [{old['tier']}, v{old.get('resolver_version', '?')}]"
             lines.append(f"{mark} {case.category}: {case.output[:120]!r}: {was} -> {now['answer']!r} [{now['tier']}]")
     lines.append(
