@@ -152,6 +152,21 @@ def test_instruction_variants_run_distributed_like_locally(cluster: str, tasks: 
     assert len({(r["id"], r["instruction_index"]) for r in got["ToneHeight@1.0.0.jsonl"]}) == 20
 
 
+def test_constraint_runs_run_distributed_like_locally(cluster: str, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks"
+    make_task(tasks, "ToneHeight", n_train=4, card_overrides={"constraints": [{"id": "upper"}, {"id": "json"}]})
+    for out, ray_options in [(tmp_path / "local", None), (tmp_path / "ray", RayOptions(cluster, workers=2, chunk=4))]:
+        run(
+            RunRequest(spec="ray_adapters:Slow", tasks_root=tasks, out=out, name="m", batch_size=4, limit=6,
+                       adapter=Slow(), constraints="all", ray=ray_options)
+        )  # fmt: skip
+    got, want = _records(tmp_path / "ray", "m+constraints"), _records(tmp_path / "local", "m+constraints")
+    (rows,) = got.values()
+    assert got == want and len(rows) == 12 and {r["constraint_index"] for r in rows} == {0, 1}
+    assert len({(r["id"], r["constraint_index"]) for r in rows}) == 12 and all("checks" in r for r in rows)
+    assert not (tmp_path / "ray" / "m+constraints" / "runs" / ".shards").exists()
+
+
 def test_cli_run_on_ray_prints_one_line_per_worker(cluster: str, tasks: Path, tmp_path: Path) -> None:
     outs = {}
     for label, extra in [("local", []), ("ray", ["--ray", cluster, "--workers", "2"])]:
