@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "benchmark"
 # Layers, bottom first (see ARCHITECTURE.md). A module may import its own package and lower layers only.
 LAYERS = {
     "version": 0,
+    "cpu": 0,
     "findings": 0,
     "endpoint": 0,
     "scoring": 1,

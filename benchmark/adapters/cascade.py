@@ -26,10 +26,8 @@ LLM over the same ASR, transcribes nothing twice.
 from __future__ import annotations
 
 import bisect
-import ctypes
 import importlib.metadata
 import importlib.util
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +39,7 @@ from benchmark.adapters.chat_lm import TransformersLLM
 from benchmark.adapters.ranking import answer_mixed, check_rank_options, protocol_name
 from benchmark.adapters.torch_utils import cpu_threads, resolve_device, resolve_dtype
 from benchmark.adapters.transcripts import CachedASR, IdentifiedASR, default_cache_root
+from benchmark.cpu import keep_freed_memory
 from benchmark.task.card import TaskCard
 
 SR = 16_000
@@ -78,34 +77,6 @@ def _package_dir(module: str, install: str) -> Path:
     if spec is None or spec.origin is None:
         raise AdapterError(f"{module} is not installed: {install}")
     return Path(spec.origin).parent
-
-
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX = -1, -2, -4
-"""glibc ``mallopt`` parameters (malloc.h)."""
-
-
-def keep_freed_memory() -> bool:
-    """Make glibc's malloc keep freed memory for the next allocation instead of returning it to the kernel.
-
-    CTranslate2 allocates every intermediate tensor of the Whisper encoder afresh, per layer and per call,
-    and frees it right after: a 30-second window's attention scores alone are 54 MB (6 heads x 1500 x 1500
-    float32). glibc serves blocks that large with ``mmap`` and frees them with ``munmap``, so the kernel
-    zero-fills every page again on the next call: about 110,000 minor page faults (430 MB) per window, more
-    system time than compute, and two threads fighting over the page tables. With ``mmap`` off, no
-    trimming, and a top pad that keeps a thread's 64 MB heaps alive, the same pages are reused: no faults,
-    and the encoder takes about a third of the wall time on 2 threads. The process keeps its peak heap until
-    it exits (the cascade's peak RSS did not grow). Returns False where malloc is not glibc's (nothing is
-    changed there).
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    settings = ((M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1), (M_TOP_PAD, 256 << 20))
-    return all(mallopt(option, value) == 1 for option, value in settings)
 
 
 class WindowEncoder:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 from benchmark.adapters.base import OptionError
+from benchmark.cpu import cpu_threads
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -30,19 +29,3 @@ def resolve_dtype(name: str = "float32") -> torch.dtype:
     if name not in DTYPES:
         raise OptionError(f"--dtype {name!r}: use one of {', '.join(DTYPES)}")
     return DTYPES[name]
-
-
-def cpu_threads() -> int:
-    """How many CPU threads this process's models may use in all: ``OMP_NUM_THREADS`` when set, else the cores.
-
-    A Ray worker gets ``OMP_NUM_THREADS`` set to the CPUs Ray assigned it (``scaleout.worker``), so two
-    replicas on two cores each run one thread instead of each running one per core. Every model library
-    the cascade uses (CTranslate2, torch) is sized from this one number.
-    """
-    try:
-        wanted = int(os.environ.get("OMP_NUM_THREADS", "0"))
-    except ValueError:
-        wanted = 0
-    cores = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    # More threads than cores only make the threads wait for each other.
-    return min(wanted, cores) if wanted > 0 else cores

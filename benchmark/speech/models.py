@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark.cpu import cpu_threads, keep_freed_memory
 from benchmark.speech.compat import pkg_resources_stand_in, version
 from benchmark.speech.output import SAMPLE_RATE
 
@@ -52,10 +52,6 @@ def package_dir(module: str) -> Path:
     if spec is None or spec.origin is None:
         raise ScorerUnavailable(f"{module} is not installed: {EXTRA}")
     return Path(spec.origin).parent
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @functools.cache
@@ -105,9 +101,10 @@ class WhisperASR:
                     from faster_whisper import WhisperModel
                 except ImportError as exc:
                     raise ScorerUnavailable(f"faster-whisper is not installed: {EXTRA}") from exc
-                # More CTranslate2 threads than cores slows the encoder down.
+                # The cascade's ASR runs the same encoder: the same thread count and freed-memory reuse.
+                keep_freed_memory()
                 folder = str(self.model_dir())
-                self._model = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=_cores())
+                self._model = WhisperModel(folder, device="cpu", compute_type="int8", cpu_threads=cpu_threads())
             return self._model
 
     def transcribe(self, audio: np.ndarray) -> str:
