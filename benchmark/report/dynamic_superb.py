@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmark.authoring.hf import imported_from
-from benchmark.report.tables import SPLITS, Cell, _intervals, _keep, _mean_of, _r
+from benchmark.report.tables import SPLITS, Cell, intervals, keep_split, mean_of, rounded
 from benchmark.task.card import DIMENSIONS
 from benchmark.task.folder import Task
 
@@ -45,7 +45,7 @@ def dynamic_superb_rows(cells: Sequence[Cell], tasks: Sequence[Task]) -> list[di
     pending: list[tuple[str, str, str, str, float, Any, int]] = []
     for model, model_cells in mine.items():
         for split in SPLITS:
-            kept = [c for c in model_cells if _keep(c, split)]
+            kept = [c for c in model_cells if keep_split(c, split)]
             if not kept:
                 continue
             groups = {
@@ -56,19 +56,19 @@ def dynamic_superb_rows(cells: Sequence[Cell], tasks: Sequence[Task]) -> list[di
                 order = DIMENSIONS if grouping == "dimension" else sorted(by_group)
                 for group in (g for g in order if g in by_group):
                     parts = [(c.normalised, c.normalised_reps) for c in by_group[group]]
-                    pending.append((model, split, grouping, group, *_mean_of(parts), len(parts)))
+                    pending.append((model, split, grouping, group, *mean_of(parts), len(parts)))
             everything = [(c.normalised, c.normalised_reps) for c in kept]
-            pending.append((model, split, "overall", "all", *_mean_of(everything), len(kept)))
-    cis = _intervals([entry[5] for entry in pending])
+            pending.append((model, split, "overall", "all", *mean_of(everything), len(kept)))
+    cis = intervals([entry[5] for entry in pending])
     return [
         {
             "model": model,
             "split": split,
             "grouping": grouping,
             "group": group,
-            "score": _r(score, 2),
-            "ci_low": _r(cis[i][0], 2),
-            "ci_high": _r(cis[i][1], 2),
+            "score": rounded(score, 2),
+            "ci_low": rounded(cis[i][0], 2),
+            "ci_high": rounded(cis[i][1], 2),
             "tasks": n,
         }
         for i, (model, split, grouping, group, score, _, n) in enumerate(pending)

@@ -44,7 +44,6 @@ rule-checked ones, never averaged with them: a judge's verdicts carry its own er
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +52,7 @@ import numpy as np
 
 from benchmark.report.cells import percentile_cis, task_seed
 from benchmark.report.inventory import Submission
-from benchmark.report.tables import RESAMPLES, Leaderboard, current_records
+from benchmark.report.tables import RESAMPLES, Leaderboard, current_records, rounded
 from benchmark.scoring.aggregate import bootstrap_indices
 from benchmark.submission.records import Record
 from benchmark.task.card import DIMENSIONS
@@ -64,9 +63,6 @@ MEAN_METRICS = frozenset({"accuracy", "mae"})
 REFERENCE_ADAPTER = "cascade"
 """Adapter spec prefix of the board's reference systems (an LLM reading transcripts: IF without the audio)."""
 
-
-def _r(x: float | None, digits: int = 6) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(float(x), digits)
 
 
 @dataclass
@@ -123,11 +119,11 @@ def _tax(
     reps = c[idx].mean(axis=1) - p[idx].mean(axis=1)
     (lo, hi), tax = percentile_cis(reps[None, :])[0], float(c.mean() - p.mean())
     row = {
-        "plain_score": _r(float(p.mean())),
-        "constrained_score": _r(float(c.mean())),
-        "tax": _r(tax),
-        "tax_ci_low": _r(lo),
-        "tax_ci_high": _r(hi),
+        "plain_score": rounded(float(p.mean())),
+        "constrained_score": rounded(float(c.mean())),
+        "tax": rounded(tax),
+        "tax_ci_low": rounded(lo),
+        "tax_ci_high": rounded(hi),
         "shared_examples": len(shared),
         "tax_note": "",
     }
@@ -167,17 +163,17 @@ def task_following(
         "source": source,
         "examples": len(groups),
         "records": len(followed),
-        "if_strict": _r(if_strict),
-        "if_strict_ci_low": _r(s_lo),
-        "if_strict_ci_high": _r(s_hi),
-        "if_loose": _r(if_loose),
-        "if_loose_ci_low": _r(l_lo),
-        "if_loose_ci_high": _r(l_hi),
+        "if_strict": rounded(if_strict),
+        "if_strict_ci_low": rounded(s_lo),
+        "if_strict_ci_high": rounded(s_hi),
+        "if_loose": rounded(if_loose),
+        "if_loose_ci_low": rounded(l_lo),
+        "if_loose_ci_high": rounded(l_hi),
         "checks": checks,
-        "check_strict": _r(sum(s for _, s, _ in families.values()) / checks) if checks else None,
-        "check_loose": _r(sum(lo for _, _, lo in families.values()) / checks) if checks else None,
+        "check_strict": rounded(sum(s for _, s, _ in families.values()) / checks) if checks else None,
+        "check_loose": rounded(sum(lo for _, _, lo in families.values()) / checks) if checks else None,
         **tax,
-        "joint_success": _r(joint),
+        "joint_success": rounded(joint),
     }
     return TaskFollowing(row, strict_reps, loose_reps, tax_reps, families)
 
@@ -211,7 +207,7 @@ def _attach_reference(rows: list[dict[str, Any]], refs: dict[str, str | None]) -
         row["reference_model"] = ref
         row["reference_if_strict"] = ref_if
         own = row["if_strict"]
-        row["forgetting"] = _r((own - ref_if) / ref_if) if ref_if and own is not None else None
+        row["forgetting"] = rounded((own - ref_if) / ref_if) if ref_if and own is not None else None
 
 
 # ---------------------------------------------------------------- aggregates
@@ -219,7 +215,7 @@ def _attach_reference(rows: list[dict[str, Any]], refs: dict[str, str | None]) -
 
 def _mean(values: Sequence[float | None]) -> float | None:
     present = [v for v in values if v is not None]
-    return _r(float(np.mean(present))) if present else None
+    return rounded(float(np.mean(present))) if present else None
 
 
 def _mean_ci(reps: Sequence[np.ndarray]) -> tuple[float | None, float | None]:
@@ -227,7 +223,7 @@ def _mean_ci(reps: Sequence[np.ndarray]) -> tuple[float | None, float | None]:
     if not reps:
         return None, None
     lo, hi = percentile_cis(np.mean(np.stack(list(reps)), axis=0)[None, :])[0]
-    return _r(lo), _r(hi)
+    return rounded(lo), rounded(hi)
 
 
 def summary_row(parts: Sequence[TaskFollowing]) -> dict[str, Any]:
@@ -273,7 +269,7 @@ def model_rows(parts: Sequence[TaskFollowing], refs: dict[str, str | None], mark
                 "reference_tasks": len(shared),
                 "if_strict_shared": own_if,
                 "reference_if_strict": ref_if,
-                "forgetting": _r(delta),
+                "forgetting": rounded(delta),
             }
         )
     return out
@@ -299,7 +295,7 @@ def family_rows(parts: Sequence[TaskFollowing]) -> list[dict[str, Any]]:
         for p in mine:
             for family, (n, strict, loose) in p.families.items():
                 row = {"model": model, "task": p.row["task"], "family": family, "tasks": 1, "checks": n}
-                row |= {"strict": _r(strict / n), "loose": _r(loose / n)}
+                row |= {"strict": rounded(strict / n), "loose": rounded(loose / n)}
                 per_family.setdefault(family, []).append(row)
                 out.append(row)
         for family, rows in sorted(per_family.items()):

@@ -209,11 +209,13 @@ def _run_files(submission: Path) -> dict[str, str]:
     return {e.name: e.path for e in os.scandir(runs) if e.name.endswith(".jsonl") and e.is_file()}
 
 
-def _keep(cell: Cell, split: str) -> bool:
+def keep_split(cell: Cell, split: str) -> bool:
+    """Whether a cell belongs to the ``all``, ``seen`` or ``unseen`` tables."""
     return split == "all" or (split == "seen") == cell.seen
 
 
-def _r(x: float, digits: int = 6) -> float | None:
+def rounded(x: float | None, digits: int = 6) -> float | None:
+    """A number as the tables write it: rounded, and None when missing or not finite."""
     return None if x is None or not math.isfinite(x) else round(float(x), digits)
 
 
@@ -232,14 +234,14 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                 "dimension": c.task.card.dimension,
                 "metric": spec.name,
                 "direction": "higher" if spec.higher_is_better else "lower",
-                "value": _r(c.value),
-                "ci_low": _r(c.ci[0]),
-                "ci_high": _r(c.ci[1]),
+                "value": rounded(c.value),
+                "ci_low": rounded(c.ci[0]),
+                "ci_high": rounded(c.ci[1]),
                 "n": c.n,
                 "n_test": n_test[c.task.key],
-                "na_rate": _r(c.na_rate),
-                "chance": _r(c.chance),
-                "normalised": _r(c.normalised, 2),
+                "na_rate": rounded(c.na_rate),
+                "chance": rounded(c.chance),
+                "normalised": rounded(c.normalised, 2),
                 "seen": c.seen,
                 "tiers": json.dumps(dict(sorted(c.tiers.items()))),
                 # A metric that needs a scoring model nobody gave (the judge) has no value: say why, never guess.
@@ -249,7 +251,7 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     return rows
 
 
-def _mean_of(parts: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
+def mean_of(parts: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
     """Mean of point scores, and the replicate-wise mean of their bootstrap replicates."""
     width = min(len(r) for _, r in parts)
     stacked = np.stack([r[:width] for _, r in parts])
@@ -265,9 +267,9 @@ def _row(model: str, split: str, dimension: str, score: float, ci: tuple[float, 
         "model": model,
         "split": split,
         "dimension": dimension,
-        "score": _r(score, 2),
-        "ci_low": _r(ci[0], 2),
-        "ci_high": _r(ci[1], 2),
+        "score": rounded(score, 2),
+        "ci_low": rounded(ci[0], 2),
+        "ci_high": rounded(ci[1], 2),
         "tasks": tasks,
     }
 
@@ -299,7 +301,7 @@ def dimension_rows(
 def _model_dimension_rows(model: str, cells: Sequence[Cell]) -> list[dict[str, Any]]:
     pending: list[tuple[str, str, float, np.ndarray, int]] = []
     for split in SPLITS:
-        mine = [c for c in cells if _keep(c, split)]
+        mine = [c for c in cells if keep_split(c, split)]
         by_dim: dict[str, list[tuple[float, np.ndarray]]] = {}
         for c in mine:
             by_dim.setdefault(c.task.card.dimension, []).append((c.normalised, c.normalised_reps))
@@ -307,15 +309,15 @@ def _model_dimension_rows(model: str, cells: Sequence[Cell]) -> list[dict[str, A
         for dim in DIMENSIONS:
             parts = by_dim.get(dim, [])
             if parts:
-                dim_means.append(_mean_of(parts))
+                dim_means.append(mean_of(parts))
                 pending.append((split, dim, *dim_means[-1], len(parts)))
         if dim_means:
-            pending.append((split, "overall", *_mean_of(dim_means), len(mine)))
-    cis = _intervals([entry[3] for entry in pending])
+            pending.append((split, "overall", *mean_of(dim_means), len(mine)))
+    cis = intervals([entry[3] for entry in pending])
     return [_row(model, split, dim, score, cis[i], n) for i, (split, dim, score, _, n) in enumerate(pending)]
 
 
-def _intervals(replicates: list[np.ndarray]) -> list[tuple[float, float]]:
+def intervals(replicates: list[np.ndarray]) -> list[tuple[float, float]]:
     """Percentile intervals, one ``np.percentile`` call per replicate width (one call, usually)."""
     cis: list[tuple[float, float]] = [(math.nan, math.nan)] * len(replicates)
     by_width: dict[int, list[int]] = {}

@@ -38,6 +38,7 @@ from benchmark.report.tables import (
     collect_cells,
     current_records,
     load_submissions,
+    rounded,
 )
 from benchmark.scoring.aggregate import bootstrap_ci, normalised_score
 from benchmark.scoring.metrics import METRICS, scored_set
@@ -59,10 +60,6 @@ class _Pair:
     ctrl: Cell
     identical: int
     shared: int
-
-
-def _r(x: float, digits: int = 6) -> float | None:
-    return None if not math.isfinite(x) else round(float(x), digits)
 
 
 def _outputs(sub: Submission, task: Task) -> dict[str, str]:
@@ -107,15 +104,15 @@ def control_task_rows(pairs: Sequence[_Pair]) -> list[dict[str, Any]]:
                 "task": p.main.task.name,
                 "dimension": p.main.task.card.dimension,
                 "metric": p.main.task.card.metric,
-                "value": _r(p.main.value),
-                "control_value": _r(p.ctrl.value),
-                "control_ci_low": _r(lo),
-                "control_ci_high": _r(hi),
-                "chance": _r(p.ctrl.chance),
-                "normalised": _r(p.main.normalised, 2),
-                "control_normalised": _r(p.ctrl.normalised, 2),
-                "reliance": _r(p.main.normalised - p.ctrl.normalised, 2),
-                "identical": _r(p.identical / p.shared if p.shared else math.nan),
+                "value": rounded(p.main.value),
+                "control_value": rounded(p.ctrl.value),
+                "control_ci_low": rounded(lo),
+                "control_ci_high": rounded(hi),
+                "chance": rounded(p.ctrl.chance),
+                "normalised": rounded(p.main.normalised, 2),
+                "control_normalised": rounded(p.ctrl.normalised, 2),
+                "reliance": rounded(p.main.normalised - p.ctrl.normalised, 2),
+                "identical": rounded(p.identical / p.shared if p.shared else math.nan),
                 "text_shortcut": _shortcut(p.ctrl),
             }
         )
@@ -134,11 +131,11 @@ def _reliance_row(model: str, control: str, dim: str, pairs: Sequence[_Pair]) ->
         "model": model,
         "control": control,
         "dimension": dim,
-        "score": _r(main, 2),
-        "control_score": _r(ctrl, 2),
-        "reliance": _r(main - ctrl, 2),
-        "ci_low": _r(lo, 2),
-        "ci_high": _r(hi, 2),
+        "score": rounded(main, 2),
+        "control_score": rounded(ctrl, 2),
+        "reliance": rounded(main - ctrl, 2),
+        "ci_low": rounded(lo, 2),
+        "ci_high": rounded(hi, 2),
         "tasks": len(pairs),
     }
 
@@ -176,7 +173,7 @@ def control_model_rows(pairs: Sequence[_Pair]) -> list[dict[str, Any]]:
                 "model": model,
                 "control": control,
                 "examples": shared,
-                "identical": _r(identical),
+                "identical": rounded(identical),
                 "dropped_audio": bool(shared) and identical >= DROPPED_AUDIO,
                 "text_shortcut_tasks": ",".join(sorted(p.main.task.name for p in mine if _shortcut(p.ctrl))),
             }
@@ -225,13 +222,13 @@ def robustness_rows(
                     "metric": task.card.metric,
                     "variants": len(values),
                     "n": min(n for _, _, n in values.values()),
-                    "mean": _r(float(np.mean(raw))),
-                    "worst": _r(worst),
+                    "mean": rounded(float(np.mean(raw))),
+                    "worst": rounded(worst),
                     "worst_instruction": next(i for i, (v, _, _) in values.items() if v == worst),
-                    "spread": _r(max(raw) - min(raw)),
-                    "mean_normalised": _r(float(np.mean(norm)), 2),
-                    "worst_normalised": _r(float(min(norm)), 2),
-                    "spread_normalised": _r(float(max(norm) - min(norm)), 2),
+                    "spread": rounded(max(raw) - min(raw)),
+                    "mean_normalised": rounded(float(np.mean(norm)), 2),
+                    "worst_normalised": rounded(float(min(norm)), 2),
+                    "spread_normalised": rounded(float(max(norm) - min(norm)), 2),
                 }
             )
     return sorted(rows, key=lambda r: (r["model"], r["dimension"], r["task"]))
@@ -248,9 +245,9 @@ def robustness_model_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]
             {
                 "model": model,
                 "tasks": len(mine),
-                "mean_normalised": _r(float(np.mean([r["mean_normalised"] for r in mine])), 2),
-                "worst_normalised": _r(float(np.mean([r["worst_normalised"] for r in mine])), 2),
-                "spread_normalised": _r(float(np.mean([r["spread_normalised"] for r in mine])), 2),
+                "mean_normalised": rounded(float(np.mean([r["mean_normalised"] for r in mine])), 2),
+                "worst_normalised": rounded(float(np.mean([r["worst_normalised"] for r in mine])), 2),
+                "spread_normalised": rounded(float(np.mean([r["spread_normalised"] for r in mine])), 2),
             }
         )
     return out
@@ -289,12 +286,12 @@ def yes_bias_rows(
                     "model": sub.card.name,
                     "task": task.name,
                     "n": n,
-                    "yes_rate": _r(yes),
-                    "no_rate": _r(no),
-                    "na_rate": _r(1 - yes - no),
-                    "label_yes_rate": _r(label_yes),
-                    "yes_bias": _r(yes - label_yes),
-                    "silence_yes_rate": _r(_rate(current_records(quiet.folder, task), "yes")) if quiet else None,
+                    "yes_rate": rounded(yes),
+                    "no_rate": rounded(no),
+                    "na_rate": rounded(1 - yes - no),
+                    "label_yes_rate": rounded(label_yes),
+                    "yes_bias": rounded(yes - label_yes),
+                    "silence_yes_rate": rounded(_rate(current_records(quiet.folder, task), "yes")) if quiet else None,
                 }
             )
     return rows
