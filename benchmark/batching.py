@@ -36,7 +36,7 @@ from itertools import islice
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, AdapterError, Query, checked_outputs
+from benchmark.adapters.base import Adapter, AdapterError, Answer, Query, checked_mixed, checked_outputs, query_for
 from benchmark.task.audio import AudioError, read_header
 from benchmark.task.card import Example
 from benchmark.task.folder import Task
@@ -65,8 +65,11 @@ def is_out_of_memory(exc: BaseException) -> bool:
 class DecodeAhead:
     """Queries decoded in a background thread, in order, at most ``ahead`` before they are taken."""
 
-    def __init__(self, items: Iterable[Item], load_audio: AudioLoader, ahead: int = AHEAD) -> None:
+    def __init__(
+        self, items: Iterable[Item], load_audio: AudioLoader, ahead: int = AHEAD, references: bool = False
+    ) -> None:
         self._items: queue.Queue[Fed | BaseException | None] = queue.Queue(maxsize=ahead)
+        self._references = references
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decode, args=(items, load_audio), daemon=True)
         self._thread.start()
@@ -85,7 +88,7 @@ class DecodeAhead:
         try:
             for task, e in items:
                 audio = load_audio(task, e)
-                if not self._put((task, e, Query(id=e.id, instruction=task.instruction_for(e), audio=audio))):
+                if not self._put((task, e, query_for(task, e, audio, references=self._references))):
                     return
         except Exception as exc:  # handed to the consumer, which raises it in the runner's thread
             self._put(exc)
@@ -119,12 +122,13 @@ class DecodeAhead:
 class Inline:
     """Queries built on demand, for a model that hears no audio (nothing to decode, so no thread to wait on)."""
 
-    def __init__(self, items: Iterable[Item]) -> None:
+    def __init__(self, items: Iterable[Item], references: bool = False) -> None:
         self._rest = iter(items)
+        self._references = references
 
     def take(self, n: int) -> list[Fed]:
         """The next ``n`` queries (fewer at the end; empty when all were taken)."""
-        return [(t, e, Query(id=e.id, instruction=t.instruction_for(e), audio=())) for t, e in islice(self._rest, n)]
+        return [(t, e, query_for(t, e, (), references=self._references)) for t, e in islice(self._rest, n)]
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -136,7 +140,7 @@ class Batch:
 
     items: list[Item]
     """The examples, each with its task (one task, or several in a pooled run)."""
-    outputs: list[str]
+    outputs: list[Answer]
     seconds: float
     """Model time of the whole batch."""
 
@@ -146,7 +150,7 @@ class Batch:
         return [e for _, e in self.items]
 
 
-Predict = Callable[[list[Fed]], list[str]]
+Predict = Callable[[list[Fed]], list[Answer]]
 """One batch through the model: checked outputs, one per fed example."""
 
 
@@ -165,8 +169,9 @@ def predict_stream(
         AdapterError: a single example does not fit in memory even alone.
     """
 
-    def predict(fed: list[Fed]) -> list[str]:
-        return checked_outputs(adapter.predict(task.card, [q for _, _, q in fed]), len(fed), task.key)
+    def predict(fed: list[Fed]) -> list[Answer]:
+        outputs = adapter.predict(task.card, [q for _, _, q in fed])
+        return checked_outputs(outputs, len(fed), task.key, task.card.task_type == "audio")
 
     yield from _batches(adapter, [(task, e) for e in examples], batch_size, load_audio, predict)
 
@@ -187,9 +192,9 @@ def predict_pooled(
             one string per query.
     """
 
-    def predict(fed: list[Fed]) -> list[str]:
+    def predict(fed: list[Fed]) -> list[Answer]:
         outputs = adapter.predict_mixed([(t.card, q) for t, _, q in fed])
-        return checked_outputs(outputs, len(fed), ", ".join(dict.fromkeys(t.key for t, _, _ in fed)))
+        return checked_mixed(outputs, [t for t, _, _ in fed])
 
     order = interleaved(items)
     lengths = [  # read here, in this thread, before any batch: headers only, nothing is decoded
@@ -235,8 +240,11 @@ def _batches(
     """Decode ahead, then predict batches of ``batch_size`` (``auto``: grow while they fit, halve when not)."""
     auto = batch_size == AUTO
     size, ceiling = (1, AUTO_LIMIT) if auto else (int(batch_size), int(batch_size))
+    refs = adapter.reads_references
     feed: DecodeAhead | Inline = (
-        DecodeAhead(items, load_audio, ahead=max(AHEAD, 2 * size)) if adapter.needs_audio else Inline(items)
+        DecodeAhead(items, load_audio, ahead=max(AHEAD, 2 * size), references=refs)
+        if adapter.needs_audio
+        else Inline(items, references=refs)
     )
     try:
         pending: list[Fed] = []

@@ -32,7 +32,7 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "unknown dimension",
         "use one of content, speaker, semantics, paralinguistics, degradation, audio, music",
     ),
-    "T114": ("error", "unknown task_type", "use classification, regression or generation"),
+    "T114": ("error", "unknown task_type", "use classification, regression, generation or audio"),
     "T115": ("error", "unknown metric", "use one of accuracy, macro_f1, mae, rmse, pearson, wer, cer, bleu, chrf"),
     "T116": ("error", "metric does not fit task_type", "pick a metric listed for the task_type"),
     "T120": ("error", "classification task without labels", 'add "labels": [...] with every possible answer'),
@@ -78,7 +78,24 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "licence unknown: imported for local use only",
         "find the data's licence and write its SPDX id into task.json; never publish this folder",
     ),
-    "T142": ("error", "audio_inputs below 1", "set audio_inputs to the number of clips per example"),
+    "T142": (
+        "error",
+        "audio_inputs below 1 (below 0 for an audio task)",
+        "set audio_inputs to the number of clips per example (0 only when an audio task's input is text)",
+    ),
+    "T150": ("error", "audio task without an output block", 'add "output": {"sources", "max_seconds", "speaker"}'),
+    "T151": ("error", "output block on a task whose answer is text", 'remove "output" or set "task_type": "audio"'),
+    "T152": ("error", "output block value out of range", "use 1 to 8 sources and at most 60 seconds"),
+    "T153": (
+        "error",
+        "an example lacks what a metric of the task needs",
+        "add the field the metric reads: label (text), reference_audio, speaker_prompt, distractors or an input",
+    ),
+    "T154": (
+        "error",
+        "audio reference field on a task whose answer is text",
+        "remove the field or use task_type audio",
+    ),
     "T143": ("error", "language is not a BCP-47 tag", "use codes such as en, de, pt-BR, yue"),
     # examples.jsonl
     "T200": ("error", "examples.jsonl is missing", "add examples.jsonl with one JSON object per line"),
@@ -87,7 +104,8 @@ CODES: dict[str, tuple[Level, str, str]] = {
     "T203": (
         "error",
         "example field is unknown, missing or mistyped",
-        "examples take id, split, audio, label and optional instruction",
+        "examples take id, split, audio, label and optional instruction, constraints (and, for audio tasks, "
+        "text, speaker_prompt, reference_audio, distractors)",
     ),
     "T204": ("error", "duplicate example id", "give every example a unique id"),
     "T205": ("error", "unknown split", 'use "train" or "test"'),

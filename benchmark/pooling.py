@@ -98,7 +98,11 @@ def run_pooled(
     Raises:
         AdapterError: the adapter failed; the records appended so far stay, and the answers held back are shards.
     """
-    writers = {p.task.key: InOrder(p, scorer_for(p.task, resolvers), variant) for p in plans if p.pending}
+    writers = {
+        p.task.key: InOrder(p, scorer_for(p.task, resolvers, p.run_file.parent.parent), variant)
+        for p in plans
+        if p.pending
+    }
     items = [(w.plan.task, e) for w in writers.values() for e in w.plan.pending]
     try:
         for batch in predict_pooled(adapter, items, batch_size, variant.audio):

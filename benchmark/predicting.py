@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, Query, checked_outputs
+from benchmark.adapters.base import Adapter, Answer, Query, checked_outputs, query_for
 from benchmark.submission.records import Record
 from benchmark.submission.scorer import Scorer, make_record
 from benchmark.task.card import Example
@@ -47,8 +47,8 @@ class Output:
 
     id: str
     """Example id."""
-    text: str
-    """The adapter's raw output."""
+    answer: Answer
+    """The adapter's raw output: text, or an ``AudioAnswer`` for an ``audio`` task."""
     seconds: float
     """Model time: the batch's ``predict`` time divided by the batch size."""
 
@@ -56,7 +56,7 @@ class Output:
 def queries_for(adapter: Adapter, task: Task, batch: Sequence[Example], variant: Variant) -> list[Query]:
     """What the model sees of each example (audio decoded only for adapters that listen)."""
     return [
-        Query(id=e.id, instruction=task.instruction_for(e), audio=variant.audio(task, e) if adapter.needs_audio else ())
+        query_for(task, e, variant.audio(task, e) if adapter.needs_audio else (), references=adapter.reads_references)
         for e in batch
     ]
 
@@ -69,7 +69,7 @@ def predict_batch(adapter: Adapter, task: Task, batch: Sequence[Example], varian
     """
     queries = queries_for(adapter, task, batch, variant)
     start = time.perf_counter()
-    outputs = checked_outputs(adapter.predict(task.card, queries), len(batch), task.key)
+    outputs = checked_outputs(adapter.predict(task.card, queries), len(batch), task.key, task.card.task_type == "audio")
     per_example = (time.perf_counter() - start) / len(batch)
     return [Output(e.id, o, per_example) for e, o in zip(batch, outputs, strict=True)]
 
@@ -82,8 +82,8 @@ def to_records(
         make_record(
             task,
             e,
-            o.text,
-            score(e, o.text),
+            o.answer,
+            score(e, o.answer),
             o.seconds,
             variant.instruction_index(task, e),
             variant.constraint_index(task, e),

@@ -43,9 +43,8 @@ from benchmark.submission.records import (
     sync_pending,
     write_records_atomic,
 )
-from benchmark.submission.scorer import rescored, scorer_for
+from benchmark.submission.scorer import rescore_record, scorer_for
 from benchmark.task.audio import AudioError
-from benchmark.task.card import Example
 from benchmark.task.discovery import SelectionError, discover_task_dirs, select_tasks
 from benchmark.task.folder import Task
 from benchmark.task.index import index_path
@@ -68,7 +67,7 @@ def run_task(
     if not plan.pending:
         return
     adapter.fit(task.train_split())
-    score = scorer_for(task, resolvers)
+    score = scorer_for(task, resolvers, plan.run_file.parent.parent)
     for batch in predict_stream(adapter, task, plan.pending, batch_size, variant.audio):
         per_example = batch.seconds / len(batch.examples)
         outputs = [Output(e.id, o, per_example) for e, o in zip(batch.examples, batch.outputs, strict=True)]
@@ -474,26 +473,12 @@ def rescore(
                 continue
             task = tasks[path.stem]
             by_id = {e.id: e for e in task.examples}
-            score = scorer_for(task, resolvers)
+            score = scorer_for(task, resolvers, submission)
             try:
                 records = [r for r in read_records(path, repair=True) if r.id in by_id]
             except RunFileError as exc:
                 raise RunError(f"{exc}; move the file aside (or delete it) and re-run the model on {task.key}") from exc
-            updated = [rescored(r, score(_example_of(by_id[r.id], r), r.output)) for r in records]
+            updated = [rescore_record(r, score, by_id[r.id]) for r in records]
             write_records_atomic(path, updated)
             summaries.append(summarize(task, updated, variant_of(r.unit for r in updated)))
         return summaries
-
-
-def _example_of(example: Example, record: Record) -> Example:
-    """The example as a record saw it, so that re-scoring reads it as the run did.
-
-    An ``--instructions`` or ``--constraints`` record ran under its own prompt, and a constraint run's record
-    names the constraints its prompt carried (they are checked and unwrapped again).
-    """
-    update: dict[str, object] = {}
-    if record.instruction_index is not None or record.constraint_index is not None:
-        update["instruction"] = record.instruction
-    if record.constraint_index is not None and record.checks:
-        update["constraints"] = [{"id": c["id"], "args": c["args"]} for c in record.checks]
-    return example.model_copy(update=update) if update else example

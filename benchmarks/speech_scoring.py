@@ -1,11 +1,11 @@
-"""Benchmark: speech-output scoring through ``benchmark.speech`` against the metric libraries called directly.
+"""Benchmark: speech-output scoring through ``benchmark.scoring.speech`` against the metric libraries called directly.
 
 Not a test. Run:
 
     HF_HUB_OFFLINE=1 python benchmarks/speech_scoring.py [--utterances 8] [--repeat 3] [--only NAME]
 
 Makes espeak-ng utterances (16 kHz), then for each metric times, on the same arrays,
-``benchmark.speech.metrics.score`` (output check, needs check, model reuse, records'
+``benchmark.scoring.speech.metrics.score`` (output check, needs check, model reuse, records'
 detail) and the library call a user would write (``WhisperModel.transcribe`` + the
 Whisper normaliser + jiwer, ``VoiceEncoder.embed_utterance``, ``speechmos.dnsmos.run``,
 ``pesq``, ``pystoi.stoi``, ``pyworld.dio``/``stonemask``, a textbook numpy SI-SDR).
@@ -31,9 +31,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from benchmark.speech import metrics as M
-from benchmark.speech.compat import pkg_resources_stand_in
-from benchmark.speech.models import Models, normalise_english
+from benchmark.scoring.speech import metrics as M
+from benchmark.scoring.speech.compat import pkg_resources_stand_in
+from benchmark.scoring.speech.models import Models, normalise_english
 
 SR = 16_000
 SENTENCES = [

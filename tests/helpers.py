@@ -266,3 +266,49 @@ def shipped_version(task: str) -> str:
 def shipped_key(task: str) -> str:
     """``Task@version`` of a shipped task."""
     return f"{task}@{shipped_version(task)}"
+
+
+def make_audio_task(
+    root: Path,
+    name: str = "CleanTone",
+    *,
+    n_train: int = 4,
+    n_test: int = 32,
+    metric: str = "SI-SDR",
+    metrics: tuple[str, ...] = ("SI-SDRi", "duration-ratio"),
+) -> Path:
+    """A valid ``audio`` task: a tone in noise in, the clean tone (the reference) out; numpy metrics only."""
+    folder = root / name
+    (folder / "audio").mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    data = card(
+        name,
+        task_type="audio",
+        metric=metric,
+        labels=None,
+        dimension="degradation",
+        languages=[],
+        output={"sources": 1, "max_seconds": 5.0, "speaker": "source", "metrics": list(metrics)},
+        instructions=[f"Remove the noise from this recording and return the clean sound ({i})." for i in range(5)],
+    )
+    (folder / "task.json").write_text(json.dumps(data, indent=2))
+    lines = []
+    for i in range(n_train + n_test):
+        clean = tone(300.0 + 7 * i, seconds=0.5)
+        noisy = (clean + rng.normal(0, 0.05, clean.shape)).astype(np.float32)
+        write_audio(folder / f"audio/{i:04d}.flac", noisy)
+        write_audio(folder / f"audio/{i:04d}-clean.flac", clean)
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"{i:04d}",
+                    "split": "train" if i < n_train else "test",
+                    "audio": f"audio/{i:04d}.flac",
+                    "label": "",
+                    "reference_audio": [f"audio/{i:04d}-clean.flac"],
+                }
+            )
+        )
+    (folder / "examples.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "README.md").write_text(README)
+    return folder

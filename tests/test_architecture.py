@@ -23,7 +23,6 @@ LAYERS = {
     "adapters": 3,
     "authoring": 3,
     "suite": 3,
-    "speech": 2,
     "predicting": 4,
     "report": 5,
     "controls": 5,

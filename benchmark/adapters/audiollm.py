@@ -45,9 +45,7 @@ AUTO_CLASSES = ("AutoModelForMultimodalLM", "AutoModelForImageTextToText", "Auto
 GAP = np.zeros(SR // 2, dtype=np.float32)
 
 
-def conversation(
-    instruction: str, clips: Sequence[np.ndarray], system: str | None = None
-) -> list[dict[str, Any]]:
+def conversation(instruction: str, clips: Sequence[np.ndarray], system: str | None = None) -> list[dict[str, Any]]:
     """The chat: an optional system turn, then one user turn with the clips in order and the instruction."""
     content: list[dict[str, Any]] = [{"type": "audio", "audio": np.asarray(c, dtype=np.float32)} for c in clips]
     head = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []

@@ -14,8 +14,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from benchmark.task.card import TaskCard
+from benchmark.scoring.speech.answer import AudioAnswer
+from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task
+
+Answer = str | AudioAnswer
+"""What ``predict`` returns per query: text, or for an ``audio`` task an :class:`AudioAnswer`."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,24 @@ class Query:
     audio: Sequence[np.ndarray] = field(default_factory=tuple)
     """float32 mono 16 kHz clips, in order (empty when the adapter does not read audio)."""
     text: str | None = None
-    """Optional text input (e.g. a question that is not spoken)."""
+    """Optional text input: the example's ``text`` (what to say, for text-to-speech; a written question)."""
+    reference: Sequence[np.ndarray] = field(default_factory=tuple)
+    """The example's reference audio, decoded like ``audio``: given only to an adapter that sets
+    ``reads_references`` (the reference row, which scores the task's own references as a ceiling)."""
+
+
+def query_for(task: Task, example: Example, audio: Sequence[np.ndarray], *, references: bool = False) -> Query:
+    """What a model sees of ``example``: its instruction, the clips given (``audio``) and its ``text``.
+
+    With ``references`` (a reference system only), its reference audio too.
+    """
+    return Query(
+        id=example.id,
+        instruction=task.instruction_for(example),
+        audio=audio,
+        text=example.text,
+        reference=task.load_references(example) if references else (),
+    )
 
 
 class AdapterError(Exception):
@@ -66,19 +87,37 @@ def offline_hint(source: str, exc: Exception, local_form: str) -> str:
     )
 
 
-def checked_outputs(outputs: object, expected: int, task_key: str) -> list[str]:
-    """An adapter's outputs for ``expected`` queries, if they are one string per query.
+def checked_outputs(outputs: object, expected: int, task_key: str, audio: bool = False) -> list[Answer]:
+    """An adapter's outputs for ``expected`` queries, if they are one answer per query.
+
+    A text task takes one string per query; an audio task (``audio``) one :class:`AudioAnswer` per query, or
+    a string, which is kept as a text-only answer and scored as missing audio.
 
     Raises:
-        AdapterError: anything else (None, a count mismatch, a non-string), naming what came back.
+        AdapterError: anything else (None, a count mismatch, another type), naming what came back.
     """
-    if isinstance(outputs, list) and len(outputs) == expected and all(isinstance(o, str) for o in outputs):
+    kinds = (str, AudioAnswer) if audio else (str,)
+    if isinstance(outputs, list) and len(outputs) == expected and all(isinstance(o, kinds) for o in outputs):
         return outputs
     got = f"{len(outputs)} outputs" if isinstance(outputs, list) else repr(outputs)[:40]
+    if isinstance(outputs, list) and len(outputs) == expected:
+        wrong = next(o for o in outputs if not isinstance(o, kinds))
+        got = f"a {type(wrong).__name__} among its outputs"
+    one = "one AudioAnswer" if audio else "one string"
     raise AdapterError(
         f"the adapter returned {got} for {expected} queries of {task_key} "
-        "(predict must return a list with one string per query)"
+        f"(predict must return a list with {one} per query)"
     )
+
+
+def checked_mixed(outputs: object, tasks: Sequence[Task]) -> list[Answer]:
+    """``checked_outputs`` for a batch across tasks: each output must suit its own task's answer kind."""
+    keys = ", ".join(dict.fromkeys(t.key for t in tasks))
+    checked = checked_outputs(outputs, len(tasks), keys, any(t.card.task_type == "audio" for t in tasks))
+    for output, task in zip(checked, tasks, strict=True):
+        if isinstance(output, AudioAnswer) and task.card.task_type != "audio":
+            raise AdapterError(f"the adapter returned an AudioAnswer for a query of {task.key}, whose answer is text")
+    return checked
 
 
 class Adapter:
@@ -104,6 +143,12 @@ class Adapter:
     name: str | None = None
     """The submission name of runs of this adapter object (``evaluate(MyAdapter())``); None: the class name.
     Runs from a spec string are named after the spec (``probe:fbank`` -> ``probe-fbank``)."""
+    answers: ClassVar[frozenset[str]] = frozenset({"text"})
+    """What the model can answer with: ``text``, ``audio`` (it speaks: ``predict`` returns
+    :class:`AudioAnswer`), or both. A task whose answer it cannot give is skipped and shown as n/a, never 0."""
+    reads_references: ClassVar[bool] = False
+    """A reference system that is handed each example's reference audio (``Query.reference``); its model card
+    says so and the board marks its row. Never set by a model under evaluation."""
     libraries: ClassVar[tuple[str, ...]] = ()
     """Distribution names whose versions go into each run header (e.g. ``("transformers",)``)."""
 
@@ -114,16 +159,23 @@ class Adapter:
         """Why this adapter cannot run a task, or None. Runs before any model is loaded."""
         if self.needs_train and n_train == 0:
             return f"{card.name} has no train split, and this adapter learns from it"
+        kind = "audio" if card.task_type == "audio" else "text"
+        if kind not in self.answers:
+            can = " or ".join(sorted(self.answers))
+            return f"{card.name} is answered with {kind}, and this model answers with {can}"
         return None
 
     def fit(self, task: Task) -> None:
         """Learn from ``task``, which holds the train split only, before predicting on it (default: nothing)."""
 
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
-        """Answer a batch of queries of the task ``card`` describes, with one raw text output each."""
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> Sequence[Answer]:
+        """Answer a batch of queries of the task ``card`` describes.
+
+        One raw text output each, or one :class:`AudioAnswer` each for an ``audio`` task.
+        """
         raise NotImplementedError
 
-    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> Sequence[Answer]:
         """Answer queries of possibly several tasks, in order; by default one ``predict`` call per task.
 
         Adapters with ``mixes_tasks = True`` override this so that one forward pass holds them all.
@@ -134,9 +186,10 @@ class Adapter:
         groups: dict[str, tuple[TaskCard, list[int]]] = {}
         for i, (card, _) in enumerate(items):
             groups.setdefault(card.key, (card, []))[1].append(i)
-        out = [""] * len(items)
+        out: list[Answer] = [""] * len(items)
         for card, positions in groups.values():
-            answers = checked_outputs(self.predict(card, [items[i][1] for i in positions]), len(positions), card.key)
+            batch = [items[i][1] for i in positions]
+            answers = checked_outputs(self.predict(card, batch), len(positions), card.key, card.task_type == "audio")
             for i, answer in zip(positions, answers, strict=True):
                 out[i] = answer
         return out

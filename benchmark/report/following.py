@@ -64,7 +64,6 @@ REFERENCE_ADAPTER = "cascade"
 """Adapter spec prefix of the board's reference systems (an LLM reading transcripts: IF without the audio)."""
 
 
-
 @dataclass
 class TaskFollowing:
     """One model's instruction following on one task: its table row and the bootstrap replicates behind it."""

@@ -50,6 +50,7 @@ TIER_COLOURS = {  # every resolution tier (a test checks): an answer's tier is a
     "judge": "#9970ab",
     "number": "#4393c3",
     "text": "#92c5de",
+    "audio": "#2166ac",
     "na": "#d6604d",
 }
 

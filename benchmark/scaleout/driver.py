@@ -216,7 +216,9 @@ class _Dispatch:
 
     def _finish(self, unit: Unit, result: UnitResult) -> None:
         work = self.works[unit.task_key]
-        score = self.scorers.setdefault(unit.task_key, scorer_for(work.task, self.request.resolvers))
+        if unit.task_key not in self.scorers:  # audio answers are written under the submission, by the driver
+            self.scorers[unit.task_key] = scorer_for(work.task, self.request.resolvers, work.run_file.parent.parent)
+        score = self.scorers[unit.task_key]
         records = to_records(work.task, unit.examples, result.outputs, score, self.request.variant)
         write_shard(work.run_file, unit.position, records)
         summary = self.result.workers[result.worker]

@@ -15,6 +15,8 @@
 - ``score``: one output -> ``ExampleScore``;
 - ``aggregate``: bootstrap intervals and the normalised score;
 - ``chance``: the majority baseline's answer;
+- ``speech``: audio answers (the ``audio`` task type): checked outputs, speech metrics named after their scoring
+  models, registered in ``metrics`` by ``speech.registry``;
 - ``judge``: the optional semantic and LLM-judge tiers (seeded, order-swapped, cached; agreement counted).
 """
 
@@ -55,6 +57,7 @@ from benchmark.scoring.metrics import (
 )
 from benchmark.scoring.numbers import parse_number
 from benchmark.scoring.score import ExampleScore, regression_fill, score_output
+from benchmark.scoring.speech import registry as _speech_registry  # noqa: F401  (the speech metrics, task type audio)
 from benchmark.scoring.text import normalise_transcript, squash, strip_punct
 
 __all__ = [

@@ -85,6 +85,7 @@ Tier = Literal[
     "judge",
     "number",
     "text",
+    "audio",
     "na",
 ]
 TIERS: tuple[str, ...] = Tier.__args__  # type: ignore[attr-defined]

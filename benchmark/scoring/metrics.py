@@ -22,7 +22,7 @@ import numpy as np
 
 from benchmark.scoring.text import normalise_transcript
 
-TaskType = Literal["classification", "regression", "generation"]
+TaskType = Literal["classification", "regression", "generation", "audio"]
 TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
 
 

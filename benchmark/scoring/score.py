@@ -14,6 +14,7 @@ from benchmark.scoring.following import Following
 from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver, Tier, resolve_label
 from benchmark.scoring.metrics import METRICS
 from benchmark.scoring.numbers import parse_number
+from benchmark.scoring.speech.answer import StoredAnswer
 from benchmark.scoring.text import normalise_transcript
 
 
@@ -42,6 +43,11 @@ class ExampleScore:
     """Generation: the answer span as the text metric compares it (``normalise_transcript``)."""
     normalised_reference: str | None = None
     """Generation: the reference as the text metric compares it."""
+    audio: StoredAnswer | None = None
+    """An ``audio`` task's answer as stored: a hash and a status per clip, and its text channel."""
+    speech: dict[str, dict[str, Any]] | None = None
+    """An ``audio`` task: every reported metric's ``value``, ``status`` and ``detail`` (``score`` is the task
+    metric's)."""
 
 
 def regression_fill(

@@ -92,6 +92,14 @@ class Record(BaseModel):
     """Generation: the answer span (``answer``, extracted from ``output``) as the text metric compares it."""
     normalised_reference: str | None = None
     """Generation: the reference as the text metric compares it."""
+    audio: list[str | None] | None = None
+    """An ``audio`` task: the hash of each clip of the answer, its file ``audio/<h[:2]>/<h>.flac`` under the
+    submission; None for a clip that was not audio (see ``audio_statuses``). ``output`` holds the text channel."""
+    audio_statuses: list[str] | None = None
+    """An ``audio`` task: each clip's status (``ok``, ``missing``, ``silent``, ``too_long``...)."""
+    speech: dict[str, dict[str, Any]] | None = None
+    """An ``audio`` task: each reported metric's ``value``, ``status`` and ``detail`` (the transcript a WER
+    read, the PIT assignment...); ``score`` is the task metric's per-example number."""
 
     @property
     def unit(self) -> tuple[str, int | None, int | None]:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from benchmark.scoring.following import follow
 from benchmark.scoring.labels import LabelResolver
 from benchmark.scoring.score import ExampleScore, score_output
+from benchmark.scoring.speech.answer import StoredAnswer
+from benchmark.submission.audio_scorer import AudioNotStored, AudioScorer
+from benchmark.submission.audio_store import AudioStore, ScoreCache
 from benchmark.submission.records import Record
 from benchmark.task.card import Example
 from benchmark.task.folder import Task
 
-Scorer = Callable[[Example, str], ExampleScore]
+Scorer = Callable[[Example, Any], ExampleScore]
+"""``(example, answer) -> ExampleScore``; the answer is text, an ``AudioAnswer``, or a record's ``StoredAnswer``."""
 
 
 def label_range(task: Task) -> tuple[float, float]:
@@ -22,9 +27,17 @@ def label_range(task: Task) -> tuple[float, float]:
     return (min(values), max(values)) if values else (0.0, 0.0)
 
 
-def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
-    """A function scoring one raw output for an example of ``task``."""
+def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = (), submission: Path | None = None) -> Scorer:
+    """A function scoring one raw output for an example of ``task``.
+
+    An ``audio`` task's answers are files the harness writes under ``submission`` (required for one).
+    """
     card = task.card
+    if card.task_type == "audio":
+        if submission is None:
+            raise ValueError(f"scoring {task.key} needs the submission folder its audio answers are stored in")
+        audio = submission / "audio"
+        return AudioScorer(task, AudioStore(audio), ScoreCache(audio / "scores.jsonl"))
     bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
 
     def read(example: Example, output: str) -> ExampleScore:
@@ -49,10 +62,17 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = ()) -> Scorer:
     return score
 
 
+def answer_of(record: Record) -> Any:
+    """A record's answer as the scorer takes it again: its raw text, or its stored audio answer."""
+    if record.audio is None:
+        return record.output
+    return StoredAnswer(tuple(record.audio), tuple(record.audio_statuses or ()), record.output)
+
+
 def make_record(
     task: Task,
     example: Example,
-    output: str,
+    output: Any,
     scored: ExampleScore,
     seconds: float,
     instruction_index: int | None = None,
@@ -68,7 +88,7 @@ def make_record(
         instruction=task.instruction_for(example),
         instruction_index=instruction_index,
         reference=example.label,
-        output=str(output),
+        output=scored.audio.text if scored.audio is not None else str(output),
         answer=scored.answer,
         tier=scored.tier,
         score=scored.score,
@@ -81,7 +101,15 @@ def make_record(
         constraint_index=constraint_index,
         **following_fields(scored),
         **reading_fields(scored),
+        **audio_fields(scored),
     )
+
+
+def audio_fields(scored: ExampleScore) -> dict[str, Any]:
+    """An audio answer's clips, their statuses and every reported metric's score (none for a text answer)."""
+    if scored.audio is None:
+        return {"audio": None, "audio_statuses": None, "speech": None}
+    return {"audio": list(scored.audio.hashes), "audio_statuses": list(scored.audio.statuses), "speech": scored.speech}
 
 
 def reading_fields(scored: ExampleScore) -> dict[str, Any]:
@@ -118,5 +146,28 @@ def rescored(record: Record, scored: ExampleScore) -> Record:
             "value": scored.value,
             **following_fields(scored),
             **reading_fields(scored),
+            **audio_fields(scored),
         }
     )
+
+
+def rescore_record(record: Record, score: Scorer, example: Example) -> Record:
+    """A record scored again from its raw output or stored audio; as it was when its audio is not here."""
+    try:
+        return rescored(record, score(example_as_run(example, record), answer_of(record)))
+    except AudioNotStored:
+        return record  # a clone holds the records, not the audio: its scores stand (the audio folder is not committed)
+
+
+def example_as_run(example: Example, record: Record) -> Example:
+    """The example as a record saw it, so that re-scoring reads it as the run did.
+
+    An ``--instructions`` or ``--constraints`` record ran under its own prompt, and a constraint run's record
+    names the constraints its prompt carried (they are checked and unwrapped again).
+    """
+    update: dict[str, object] = {}
+    if record.instruction_index is not None or record.constraint_index is not None:
+        update["instruction"] = record.instruction
+    if record.constraint_index is not None and record.checks:
+        update["constraints"] = [{"id": c["id"], "args": c["args"]} for c in record.checks]
+    return example.model_copy(update=update) if update else example

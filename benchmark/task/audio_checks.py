@@ -39,6 +39,8 @@ AudioSink = Callable[[str, bytes], None]
 class _AudioRef:
     line: int
     split: str
+    is_input: bool = True
+    """A clip the model hears (``audio``), not a reference only the metrics read."""
 
 
 def check_audio(
@@ -70,23 +72,18 @@ def _resolve_refs(
     examples_path = root / "examples.jsonl"
     refs: dict[str, list[_AudioRef]] = defaultdict(list)
     for lineno, example in numbered:
-        paths = example.audio_paths
-        for i, rel in enumerate(paths):
+        for name, rel, is_input in example.audio_fields():
             try:
                 norm = index.resolve(rel)
             except AudioError as exc:
-                out.append(make(exc.code, examples_path, str(exc), field=_field(example, i), line=lineno))
+                out.append(make(exc.code, examples_path, str(exc), field=name, line=lineno))
                 continue
             if not norm.lower().endswith(AUDIO_SUFFIXES):
                 message = f"{rel!r} is not a .wav or .flac file"
-                out.append(make("T304", examples_path, message, field=_field(example, i), line=lineno))
+                out.append(make("T304", examples_path, message, field=name, line=lineno))
                 continue
-            refs[norm].append(_AudioRef(lineno, example.split))
+            refs[norm].append(_AudioRef(lineno, example.split, is_input))
     return refs
-
-
-def _field(example: Example, i: int) -> str:
-    return "audio" if isinstance(example.audio, str) else f"audio[{i}]"
 
 
 def _where(refs: list[_AudioRef]) -> str:
@@ -94,7 +91,11 @@ def _where(refs: list[_AudioRef]) -> str:
 
 
 def _splits(refs: dict[str, list[_AudioRef]]) -> dict[str, set[str]]:
-    return {rel: {u.split for u in uses} for rel, uses in refs.items()}
+    """The splits whose model inputs use each file.
+
+    A reference (a speaker prompt, a clean target) shared by train and test examples leaks nothing a model hears.
+    """
+    return {rel: s for rel, uses in refs.items() if (s := {u.split for u in uses if u.is_input})}
 
 
 def _twin_candidates(index: FolderIndex, refs: dict[str, list[_AudioRef]]) -> set[str]:

@@ -128,6 +128,26 @@ class Source(_Strict):
     """How the task was made from the source: selection, conversion, generation."""
 
 
+SPEAKER_MODES = ("prompt", "source", "any")
+MAX_SOURCES = 8
+
+
+class AudioOutput(_Strict):
+    """The ``output`` block of an ``audio`` task: what the model's audio answer must be."""
+
+    sources: int = 1
+    """Clips per answer: 1 (speech, enhanced speech), or the number of separated sources (1 to 8)."""
+    max_seconds: float = 30.0
+    """Longest valid answer clip in seconds (at most 60); a longer one is scored as ``too_long``."""
+    speaker: Literal["prompt", "source", "any"] = "any"
+    """Whose voice: the example's ``speaker_prompt`` (cloning, conversion), the input's own (enhancement,
+    separation, a spoken reply in the asker's voice), or any voice (plain TTS)."""
+    language: str | None = None
+    """BCP-47 code of the speech to produce, where there is speech."""
+    metrics: list[str] = Field(default_factory=list)
+    """Further metrics reported for the task besides ``metric`` (the leaderboard cell), all of type ``audio``."""
+
+
 class TaskCard(_Strict):
     """The contents of ``task.json``: what a task measures and how it is scored."""
 
@@ -150,7 +170,8 @@ class TaskCard(_Strict):
     instructions: list[str]
     """At least five distinct prompts (<= 1000 characters each); classification prompts name the answers."""
     audio_inputs: int = 1
-    """Number of audio clips per example (2 for pair tasks such as "same speaker?")."""
+    """Number of audio clips per example (2 for pair tasks such as "same speaker?"); 0 only for an ``audio``
+    task whose input is text (text-to-speech)."""
     license: str
     """SPDX licence id of the audio and labels; it must permit redistribution."""
     source: Source
@@ -163,6 +184,9 @@ class TaskCard(_Strict):
     """Constraint sets this task opts in to for ``bench run --constraints``: sets of the shared library
     (``{"id": "upper"}``, arguments overridable) or families with ``args`` and five ``phrasings``; a list
     is a combination given in one prompt (see ``benchmark.scoring.constraint_library``)."""
+    output: AudioOutput | None = None
+    """Required for an ``audio`` task (the answer is audio), absent otherwise: sources, length, voice, language,
+    the metrics reported."""
     translations: dict[str, dict[str, str | list[str]]] | None = None
     """Label translations by language code (``{"zh": {"happy": "开心"}}``): language constraints need one
     for every label, and an answer given in that language is mapped back to its label."""
@@ -184,6 +208,12 @@ class TaskCard(_Strict):
         """``Name@version``, the id of this exact revision of the task."""
         return f"{self.name}@{self.version}"
 
+    @property
+    def reported_metrics(self) -> list[str]:
+        """The task metric, then the ``output`` block's further metrics (an audio task's speech table)."""
+        extra = self.output.metrics if self.output is not None else []
+        return [self.metric, *(m for m in extra if m != self.metric)]
+
 
 class Example(_Strict):
     """One line of ``examples.jsonl``."""
@@ -193,9 +223,19 @@ class Example(_Strict):
     split: Split
     """``train`` (for probes and few-shot) or ``test`` (scored)."""
     audio: str | list[str]
-    """Path, or list of ``audio_inputs`` paths, relative to the task folder."""
+    """Path, or list of ``audio_inputs`` paths, relative to the task folder (``[]`` when the input is text)."""
     label: str | int | float
-    """A label from the card (classification), a number (regression) or a reference text."""
+    """A label from the card (classification), a number (regression) or a reference text (generation; for an
+    ``audio`` task, the words the answer should say)."""
+    text: str | None = None
+    """Text the model is given besides the instruction: what to say (text-to-speech), a question."""
+    speaker_prompt: str | None = None
+    """``audio`` tasks: a recording in the voice the answer should have (a path in the folder)."""
+    reference_audio: str | list[str] | None = None
+    """``audio`` tasks: the reference answer: clean speech (enhancement, conversion, TTS), or one clip per
+    source (separation)."""
+    distractors: list[str] | None = None
+    """``audio`` tasks: recordings of other voices, for retrieval against the speaker prompt."""
     instruction: str | None = None
     """Overrides the card's instructions for this example."""
     constraints: list[dict[str, Any]] | None = None
@@ -204,8 +244,29 @@ class Example(_Strict):
 
     @property
     def audio_paths(self) -> list[str]:
-        """The example's audio paths as a list, in order."""
+        """The example's input audio paths as a list, in order."""
         return [self.audio] if isinstance(self.audio, str) else list(self.audio)
+
+    @property
+    def reference_paths(self) -> list[str]:
+        """The reference audio paths (one per source), in order; empty when there is none."""
+        ref = self.reference_audio
+        return [] if ref is None else [ref] if isinstance(ref, str) else list(ref)
+
+    def audio_fields(self) -> list[tuple[str, str, bool]]:
+        """Every audio file the example names: ``(field, path, is_model_input)``, inputs first."""
+        out = [
+            ("audio" if isinstance(self.audio, str) else f"audio[{i}]", p, True) for i, p in enumerate(self.audio_paths)
+        ]
+        if self.speaker_prompt is not None:
+            out.append(("speaker_prompt", self.speaker_prompt, False))
+        ref = self.reference_audio
+        out += [
+            ("reference_audio" if isinstance(ref, str) else f"reference_audio[{i}]", p, False)
+            for i, p in enumerate(self.reference_paths)
+        ]
+        out += [(f"distractors[{i}]", p, False) for i, p in enumerate(self.distractors or [])]
+        return out
 
 
 class Problem(BaseModel):
@@ -231,6 +292,7 @@ def card_rules(raw: Mapping[str, Any], folder_name: str | None = None) -> list[P
     problems += _language_rules(raw.get("languages"))
     problems += _text_rules(raw)
     problems += _constraint_rules(raw)
+    problems += output_rules(raw)
     return problems
 
 
@@ -259,6 +321,49 @@ def example_constraint_problems(example: Example, card: Mapping[str, Any]) -> li
     ]
 
 
+def output_rules(raw: Mapping[str, Any]) -> list[Problem]:
+    """The ``output`` block: present exactly on ``audio`` tasks, with sane bounds and audio metrics only."""
+    audio, output = raw.get("task_type") == "audio", raw.get("output")
+    if audio and output is None:
+        return [
+            Problem(
+                code="T150",
+                field="output",
+                message='an audio task needs an "output" block '
+                '(e.g. {"sources": 1, "max_seconds": 20, "speaker": "any", "language": "en"})',
+            )
+        ]
+    if not isinstance(output, dict):
+        return []
+    if not audio:
+        return [
+            Problem(
+                code="T151",
+                field="output",
+                message='only an audio task has an "output" block; remove it or set "task_type": "audio"',
+            )
+        ]
+    out = []
+    sources, seconds, language = output.get("sources", 1), output.get("max_seconds", 30.0), output.get("language")
+    if isinstance(sources, int) and not 1 <= sources <= MAX_SOURCES:
+        out.append(Problem(code="T152", field="output.sources", message=f"{sources}; use 1 to {MAX_SOURCES}"))
+    if isinstance(seconds, (int, float)) and not 0 < seconds <= 60:
+        out.append(Problem(code="T152", field="output.max_seconds", message=f"{seconds}; use more than 0, at most 60"))
+    if isinstance(language, str) and not re.match(BCP47_PATTERN, language):
+        out.append(Problem(code="T143", field="output.language", message=f"{language!r} is not a BCP-47 tag"))
+    allowed = METRICS_BY_TASK_TYPE["audio"]
+    for i, name in enumerate(output.get("metrics") or []):
+        if isinstance(name, str) and name not in allowed:
+            out.append(
+                Problem(
+                    code="T116",
+                    field=f"output.metrics[{i}]",
+                    message=f"{name!r} is not an audio metric (use one of {', '.join(allowed)})",
+                )
+            )
+    return out
+
+
 def _name_rules(raw: Mapping[str, Any], folder_name: str | None) -> list[Problem]:
     out = []
     name, version = raw.get("name"), raw.get("version")
@@ -268,8 +373,9 @@ def _name_rules(raw: Mapping[str, Any], folder_name: str | None) -> list[Problem
         out.append(Problem(code="T110", field="name", message=f"{name!r} differs from the folder name {folder_name!r}"))
     if isinstance(version, str) and not re.match(SEMVER_PATTERN, version):
         out.append(Problem(code="T112", field="version", message=f"{version!r} is not a semantic version"))
-    if isinstance(raw.get("audio_inputs"), int) and raw["audio_inputs"] < 1:
-        out.append(Problem(code="T142", field="audio_inputs", message="must be at least 1"))
+    floor = 0 if raw.get("task_type") == "audio" else 1
+    if isinstance(raw.get("audio_inputs"), int) and raw["audio_inputs"] < floor:
+        out.append(Problem(code="T142", field="audio_inputs", message=f"must be at least {floor}"))
     return out
 
 
@@ -291,7 +397,7 @@ def _label_rules(raw: Mapping[str, Any]) -> list[Problem]:
     task_type, labels = raw.get("task_type"), raw.get("labels")
     if task_type == "classification" and labels is None:
         return [Problem(code="T120", field="labels", message="a classification task needs a labels list")]
-    if task_type in ("regression", "generation") and labels is not None:
+    if task_type in ("regression", "generation", "audio") and labels is not None:
         return [Problem(code="T121", field="labels", message=f"a {task_type} task must not have labels")]
     if not isinstance(labels, list):
         return []

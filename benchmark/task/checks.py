@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from benchmark.findings import Finding, make
 from benchmark.task import safejson
+from benchmark.task.answer_needs import missing_needs
 from benchmark.task.audio import FolderIndex, decode_many
 from benchmark.task.audio_checks import AudioSink, Decoder, check_audio
 from benchmark.task.card import (
@@ -82,7 +83,7 @@ class _CardView:
         return cls(
             task_type=task_type if isinstance(task_type, str) else None,
             labels=frozenset(x for x in labels if isinstance(x, str)) if isinstance(labels, list) else None,
-            audio_inputs=inputs if isinstance(inputs, int) and inputs >= 1 else 1,
+            audio_inputs=inputs if isinstance(inputs, int) and inputs >= (0 if task_type == "audio" else 1) else 1,
             raw=raw,
         )
 
@@ -304,6 +305,9 @@ def _example_rules(example: Example, view: _CardView, path: Path, lineno: int) -
     if problem:
         code, message = problem
         out.append(make(code, path, message, field="label", line=lineno))
+    for where, message in missing_needs(example, view.raw, view.audio_inputs):
+        code = "T153" if view.task_type == "audio" else "T154"
+        out.append(make(code, path, message, field=where, line=lineno))
     for found in example_constraint_problems(example, view.raw):
         out.append(make(found.code, path, found.message, field=found.field, line=lineno))
     if example.instruction is not None and not 0 < len(example.instruction.strip()) <= MAX_INSTRUCTION_CHARS:
@@ -326,6 +330,8 @@ def _label_problem(label: object, view: _CardView) -> tuple[str, str] | None:
             return "T209", f"regression label must be a number, got {_short(label)}"
     elif view.task_type == "generation" and (not isinstance(label, str) or not label.strip()):
         return "T209", f"generation label must be a non-empty reference text, got {_short(label)}"
+    elif view.task_type == "audio" and not isinstance(label, str):
+        return "T209", f"an audio task's label is the text the answer should say (may be empty), got {_short(label)}"
     return None
 
 

@@ -72,6 +72,14 @@ class Task(BaseModel):
         """
         return [read_audio(p) for p in self.audio_files(example)]
 
+    def load_references(self, example: Example) -> list[np.ndarray]:
+        """Decode the example's reference audio (one clip per source), like ``load_audio``."""
+        return [read_audio(self.root / p) for p in example.reference_paths]
+
+    def load_file(self, rel: str) -> np.ndarray:
+        """Decode one audio file the examples name (a speaker prompt, a distractor), like ``load_audio``."""
+        return read_audio(self.root / rel)
+
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 over task.json, examples.jsonl and every referenced audio file."""
@@ -89,7 +97,7 @@ class Task(BaseModel):
         yield "examples.jsonl"
         seen: set[str] = set()
         for example in self.examples:
-            for rel in example.audio_paths:
+            for _, rel, _ in example.audio_fields():
                 if rel not in seen:
                     seen.add(rel)
                     yield rel

@@ -118,8 +118,9 @@ def _instruction_findings(
 ) -> list[Finding]:
     if card.task_type == "classification" and _exempt_from_labels(readme_text):
         return []
-    if "judge" in METRICS[card.metric].needs:
-        return []  # a judge grades open-ended answers by their meaning: no answer form to state
+    if "judge" in METRICS[card.metric].needs or card.task_type == "audio":
+        # A judge grades open-ended answers by their meaning; an audio answer's form is the output block's.
+        return []
     code = "T135" if card.task_type == "classification" else "T136"
     out = []
     for i, text in enumerate(card.instructions):

@@ -58,9 +58,7 @@ class TaskWriter:
     def __enter__(self) -> TaskWriter:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self.done:
             shutil.rmtree(self.staging, ignore_errors=True)
 

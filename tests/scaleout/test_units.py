@@ -54,7 +54,7 @@ def test_worker_runs_a_unit_in_process_like_the_local_runner(tmp_path: Path) -> 
     expected = RandomAdapter()
     expected.fit(task.train_split())
     queries = queries_for(expected, task, plan.pending, PLAIN)
-    assert [o.text for o in result.outputs] == expected.predict(task.card, queries)
+    assert [o.answer for o in result.outputs] == expected.predict(task.card, queries)
     (task.root / "examples.jsonl").write_text((task.root / "examples.jsonl").read_text() + "\n")
     stale = Worker(1, AdapterSource("random"), PLAIN).run_unit(unit)  # the folder now hashes differently
     assert stale.error is not None and "shared filesystem" in stale.error

@@ -43,7 +43,7 @@ class _Row:
         self.score, self.errors, self.ref_units = per.score, per.errors, per.ref_units
 
 
-@pytest.mark.parametrize("name", sorted(METRICS))
+@pytest.mark.parametrize("name", sorted(n for n, m in METRICS.items() if m.task_type != "audio"))
 def test_corpus_value_equals_the_replicate_of_the_identity_resample(name: str) -> None:
     metric: Metric = METRICS[name]
     if metric.task_type == "classification":
@@ -81,3 +81,19 @@ def test_a_card_with_an_unregistered_metric_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="metric"):
         TaskCard.model_validate(card(metric="f2"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in METRICS.items() if m.task_type == "audio"))
+def test_every_speech_metric_is_in_the_registry_and_its_worst_answer_scores_worst(name: str) -> None:
+    from benchmark.scoring.speech.metrics import SPEECH_METRICS, References, SpeechScore, worst_scores
+
+    speech, metric = SPEECH_METRICS[name], METRICS[name]
+    refs = References(text="the cat sat on the mat")
+    worst = worst_scores([name], "missing", refs)[name]
+    good = SpeechScore(speech.best if math.isfinite(speech.best) else 30.0, "ok", {"errors": 0, "ref_units": 6})
+    rows = [_Row("", None, metric.example(s, ""), None) for s in (worst, good, good, worst)]
+    s = scored_set(name, rows)
+    assert s.value() == pytest.approx(s.replicates(np.arange(4)[None, :])[0])
+    bad, best = metric.example(worst, "").score, metric.example(good, "").score
+    assert (bad < best) if metric.higher_is_better else (bad > best), "a missing answer must score worst"
+    assert metric.needs == tuple(sorted(speech.needs)) and np.isnan(metric.chance_fallback(2))

@@ -242,6 +242,8 @@ def test_empty_output_is_the_worst_score_for_every_metric() -> None:
         elif spec.task_type == "regression":
             s = score_output("", 3.0, label_range=(0.0, 3.0), **kw)
             assert s.score == 3.0
+        elif spec.task_type == "audio":  # an audio answer is scored by the audio scorer (tests/test_audio_answers.py)
+            continue
         else:
             s = score_output("", "hello there", **kw)
             assert s.score == (1.0 if metric in ("wer", "cer") else 0.0)

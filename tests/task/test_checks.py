@@ -180,6 +180,7 @@ def test_every_code_has_a_fixture() -> None:
     covered = {c[0] for c in CASES + DEEP_CASES} | {"T314"}  # T314 is tested below with a small cap
     covered |= {"T107", "T135", "T136", "T137", "T213", "T214", "T402"}  # in tests/task/test_review.py
     covered |= {f"T17{i}" for i in range(6)}  # constraint sets: tests/test_following.py
+    covered |= {f"T15{i}" for i in range(5)}  # audio answers: tests/task/test_audio_contract.py
     assert covered == {c for c in CODES if c.startswith("T")}
 
 

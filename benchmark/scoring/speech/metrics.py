@@ -7,7 +7,7 @@ distractor prompts) and its family. Metrics of one family share one model call p
 output: the four DNSMOS scores come from one pass, SIM and retrieval from one set
 of embeddings.
 
-:func:`score` scores every example: an output that fails :func:`~benchmark.speech.output.check_output`
+:func:`score` scores every example: an output that fails :func:`~benchmark.scoring.speech.output.check_output`
 gets that status and each metric's worst value; an output the metric cannot score
 (no speech PESQ can find, no voiced frame) gets ``unscorable`` and the worst value.
 Empty output is never a good score.
@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from benchmark.scoring.labels import resolve_label
 from benchmark.scoring.metrics import edit_counts, error_rate
-from benchmark.speech import dsp
-from benchmark.speech.compat import version
-from benchmark.speech.models import Models, ScorerUnavailable, default_models, normalise_english
-from benchmark.speech.output import SAMPLE_RATE, check_output
+from benchmark.scoring.speech import dsp
+from benchmark.scoring.speech.compat import version
+from benchmark.scoring.speech.models import Models, ScorerUnavailable, default_models, normalise_english
+from benchmark.scoring.speech.output import SAMPLE_RATE, check_output
 
 Direction = Literal["higher", "lower", "target"]
 Need = Literal["text", "audio", "speaker", "source", "sources", "distractors"]
@@ -175,9 +176,14 @@ def score(
     return {m.name: _final(m, results.get(m.name)) for m in metrics}
 
 
+def worst_scores(names: Sequence[str], status: str, refs: References) -> dict[str, SpeechScore]:
+    """Each metric's worst value for an answer that is not audio a metric could read (``status``)."""
+    return {n: SpeechScore(_metric(n).worst, status, _worst_detail(_metric(n), refs)) for n in names}
+
+
 def aggregate(name: str, scores: Sequence[SpeechScore]) -> float:
     """The corpus value: WER and CER pool all edit errors over all reference units, the rest are means."""
-    if _metric(name).family == "asr":
+    if name in POOLED:
         return error_rate([(int(s.detail.get("errors", 0)), int(s.detail.get("ref_units", 0))) for s in scores])
     return float(np.mean([s.value for s in scores])) if scores else math.nan
 
@@ -204,7 +210,7 @@ def _worst_detail(metric: SpeechMetric, refs: References) -> dict[str, Any]:
     For WER and CER: an empty transcript's edit counts, so the corpus rate counts every
     reference word of an unanswered example as an error.
     """
-    if metric.family != "asr":
+    if metric.name not in POOLED:
         return {}
     unit: Literal["word", "char"] = "word" if metric.name == WER else "char"
     errors, n = edit_counts("", normalise_english(refs.text or ""), unit)
@@ -235,6 +241,11 @@ def _asr(wanted: frozenset[str], audio: list[np.ndarray], refs: References, mode
     transcript = asr.transcribe(audio[0])
     hyp, ref = normalise_english(transcript), normalise_english(refs.text or "")
     out: dict[str, Any] = {}
+    if ANSWER in wanted:
+        # A closed-form spoken answer read as a grader reads a written one: both sides Whisper-normalised
+        # ("seven" and "7" agree), then the resolver finds the answer in the reply ("It's seven.", not "not seven").
+        resolved = resolve_label(hyp, [ref]).answer if ref.strip() else None
+        out[ANSWER] = (float(resolved == ref), {"transcript": transcript, "answer": resolved})
     for name in (WER, CER):
         if name in wanted:
             unit: Literal["word", "char"] = "word" if name == WER else "char"
@@ -315,6 +326,9 @@ def _package_identity(*dists: str, settings: str = "") -> Callable[[Models], str
 
 
 WER, CER = "WER[whisper-tiny.en]", "CER[whisper-tiny.en]"
+ANSWER = "answer-acc[whisper-tiny.en]"
+POOLED = (WER, CER)
+"""Corpus error rates: all edit errors over all reference units, never a mean of per-clip rates."""
 SIM, RETRIEVAL = "SIM[GE2E]", "retrieval-acc[GE2E]"
 DNSMOS_NAMES = {k: f"DNSMOS-{k}[speechmos]" for k in ("SIG", "BAK", "OVRL", "P808")}
 PESQ, ESTOI = "PESQ-WB", "ESTOI"
@@ -337,30 +351,40 @@ FAMILIES.update(
     duration=Family(_duration, _package_identity("numpy", settings="output/reference length")),
 )
 
-for _unit, _name in (("word", WER), ("character", CER)):
-    register(SpeechMetric(_name, "lower", 0.0, 1.0, frozenset({"text"}), "asr",
-                          f"{_unit} error rate of a Whisper tiny.en transcript, both sides Whisper-normalised",
-                          bounded=False))
-register(SpeechMetric(SIM, "higher", 1.0, 0.0, frozenset({"speaker"}), "ge2e",
-                      "cosine similarity of GE2E speaker embeddings of the output and the speaker prompt"))
-register(SpeechMetric(RETRIEVAL, "higher", 1.0, 0.0, frozenset({"speaker", "distractors"}), "ge2e",
-                      "1 when the output's GE2E embedding is closer to the prompt than to every distractor"))
-for _key, _name in DNSMOS_NAMES.items():
-    register(SpeechMetric(_name, "higher", 5.0, 1.0, frozenset(), "dnsmos",
-                          f"DNSMOS {_key} MOS (1-5), non-intrusive, from the speechmos ONNX models"))
-register(SpeechMetric(PESQ, "higher", 4.64, 1.0, frozenset({"audio"}), "pesq",
-                      "wide-band PESQ (ITU-T P.862.2 MOS-LQO) against the clean reference"))
-register(SpeechMetric(ESTOI, "higher", 1.0, 0.0, frozenset({"audio"}), "estoi",
-                      "extended short-time objective intelligibility against the clean reference"))
-register(SpeechMetric(SI_SDR, "higher", math.inf, dsp.SI_SDR_FLOOR, frozenset({"sources"}), "separation",
-                      "scale-invariant SDR in dB, sources matched by permutation-invariant assignment"))
-register(SpeechMetric(SI_SDRI, "higher", math.inf, dsp.SI_SDR_FLOOR, frozenset({"sources", "source"}), "separation",
-                      "SI-SDR gain over the unprocessed mixture in dB (the mixture itself scores 0)"))
-register(SpeechMetric(F0_MEAN, "lower", 0.0, dsp.CENTS_WORST, frozenset({"audio"}), "f0",
-                      "difference of mean log-F0 from the reference, in cents (WORLD DIO)"))
-register(SpeechMetric(F0_STD, "lower", 0.0, dsp.CENTS_WORST, frozenset({"audio"}), "f0",
-                      "difference of log-F0 standard deviation (liveliness of intonation), in cents"))
-register(SpeechMetric(DURATION, "target", 1.0, 0.0, frozenset({"audio"}), "duration",
-                      "output duration over the reference's; 1 is the reference's pace"))
+# fmt: off
+_ASR = "of a Whisper tiny.en transcript, both sides Whisper-normalised"
+# name, direction, best, worst, needs, family, summary
+_TABLE: list[tuple[str, Direction, float, float, tuple[str, ...], str, str]] = [
+    (WER, "lower", 0.0, 1.0, ("text",), "asr", f"word error rate {_ASR}"),
+    (CER, "lower", 0.0, 1.0, ("text",), "asr", f"character error rate {_ASR}"),
+    (ANSWER, "higher", 1.0, 0.0, ("text",), "asr",
+     "1 when the Whisper tiny.en transcript gives the reference answer, read as a grader reads a written answer"),
+    (SIM, "higher", 1.0, 0.0, ("speaker",), "ge2e",
+     "cosine similarity of GE2E speaker embeddings of the output and the speaker prompt"),
+    (RETRIEVAL, "higher", 1.0, 0.0, ("speaker", "distractors"), "ge2e",
+     "1 when the output's GE2E embedding is closer to the prompt than to every distractor"),
+    *((name, "higher", 5.0, 1.0, (), "dnsmos", f"DNSMOS {key} MOS (1-5), non-intrusive, from the speechmos ONNX models")
+      for key, name in DNSMOS_NAMES.items()),
+    (PESQ, "higher", 4.64, 1.0, ("audio",), "pesq",
+     "wide-band PESQ (ITU-T P.862.2 MOS-LQO) against the clean reference"),
+    (ESTOI, "higher", 1.0, 0.0, ("audio",), "estoi",
+     "extended short-time objective intelligibility against the clean reference"),
+    (SI_SDR, "higher", math.inf, dsp.SI_SDR_FLOOR, ("sources",), "separation",
+     "scale-invariant SDR in dB, sources matched by permutation-invariant assignment"),
+    (SI_SDRI, "higher", math.inf, dsp.SI_SDR_FLOOR, ("sources", "source"), "separation",
+     "SI-SDR gain over the unprocessed mixture in dB (the mixture itself scores 0)"),
+    (F0_MEAN, "lower", 0.0, dsp.CENTS_WORST, ("audio",), "f0",
+     "difference of mean log-F0 from the reference, in cents (WORLD DIO)"),
+    (F0_STD, "lower", 0.0, dsp.CENTS_WORST, ("audio",), "f0",
+     "difference of log-F0 standard deviation (liveliness of intonation), in cents"),
+    (DURATION, "target", 1.0, 0.0, ("audio",), "duration",
+     "output duration over the reference's; 1 is the reference's pace"),
+]
+for _name, _direction, _best, _worst, _needs, _family, _summary in _TABLE:
+    # WER and CER are unbounded: insertions take them past 1, the value of saying nothing, as in the corpus rate.
+    register(SpeechMetric(_name, _direction, _best, _worst, frozenset(_needs), _family, _summary,  # type: ignore[arg-type]
+                          bounded=_family != "asr" or _name == ANSWER))
+
+# fmt: on
 
 __all__ = ["References", "ScorerUnavailable", "SpeechMetric", "SpeechScore", "SPEECH_METRICS", "aggregate", "score"]

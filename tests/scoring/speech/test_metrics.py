@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 import soxr
 
-from benchmark.speech import dsp
-from benchmark.speech import metrics as M
-from benchmark.speech.models import Models
-from benchmark.speech.output import SAMPLE_RATE
+from benchmark.scoring.speech import dsp
+from benchmark.scoring.speech import metrics as M
+from benchmark.scoring.speech.models import Models
+from benchmark.scoring.speech.output import SAMPLE_RATE
 
 RNG = np.random.default_rng(7)
 SR = SAMPLE_RATE
@@ -218,7 +218,7 @@ def test_aggregate_pools_wer_counts() -> None:
 
 def test_importing_the_metrics_loads_no_scoring_library() -> None:
     code = (
-        "import sys, benchmark, benchmark.speech.metrics, benchmark.speech.output\n"
+        "import sys, benchmark, benchmark.scoring.speech.metrics, benchmark.scoring.speech.output\n"
         "heavy = ('torch', 'librosa', 'resemblyzer', 'speechmos', 'onnxruntime', 'pesq', 'pystoi', 'pyworld',"
         " 'faster_whisper', 'ctranslate2', 'whisper_normalizer', 'scipy')\n"
         "print([m for m in heavy if m in sys.modules])"
@@ -267,7 +267,7 @@ def test_wer_of_espeak_speech_is_low_and_of_another_sentence_high(speech: dict[s
 
 def test_whisper_normaliser_reads_numbers_alike() -> None:
     pytest.importorskip("whisper_normalizer")
-    from benchmark.speech.models import normalise_english as normalise
+    from benchmark.scoring.speech.models import normalise_english as normalise
 
     assert normalise("One hundred dollars.") == normalise("$100") or normalise("one hundred") == normalise("100")
     assert normalise("one hundred") == normalise("100")

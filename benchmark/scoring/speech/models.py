@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from benchmark.cpu import cpu_threads, keep_freed_memory
-from benchmark.speech.compat import pkg_resources_stand_in, version
-from benchmark.speech.output import SAMPLE_RATE
+from benchmark.scoring.speech.compat import pkg_resources_stand_in, version
+from benchmark.scoring.speech.output import SAMPLE_RATE
 
 EXTRA = "pip install -c constraints.txt -e '.[speech]'"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmark.speech.output import SAMPLE_RATE, STATUSES, check_output, read_output
+from benchmark.scoring.speech.output import SAMPLE_RATE, STATUSES, check_output, read_output
 
 RNG = np.random.default_rng(0)
 

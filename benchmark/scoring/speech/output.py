@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 SAMPLE_RATE = 16_000
-"""The rate every metric in :mod:`benchmark.speech` reads."""
+"""The rate every metric in :mod:`benchmark.scoring.speech` reads."""
 MIN_RATE, MAX_RATE = 1_000, 384_000
 """Declared rates outside this range are not audio a model meant to produce."""
 MAX_CHANNELS = 8
@@ -24,8 +24,10 @@ SILENCE_PEAK = 1e-3
 """A peak below -60 dBFS is silence: nothing a listener or a metric could use."""
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
-Status = Literal["ok", "missing", "unreadable", "empty", "silent", "too_short", "too_long", "non_finite"]
+Status = Literal["ok", "missing", "unreadable", "empty", "silent", "too_short", "too_long", "non_finite", "wrong_count"]
+"""``wrong_count``: an answer with another number of clips than the task's sources (set by the harness)."""
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
+
 
 def check_output(
     samples: Any, rate: Any, *, min_seconds: float = 0.1, max_seconds: float = 60.0

@@ -1,6 +1,6 @@
 """Signal metrics on numpy: SI-SDR, permutation-invariant SI-SDR(i), F0 statistics, duration.
 
-Inputs are mono float arrays at one shared rate (16 kHz in :mod:`benchmark.speech`).
+Inputs are mono float arrays at one shared rate (16 kHz in :mod:`benchmark.scoring.speech`).
 An estimate is compared with its reference over the reference's length: cut when
 longer, padded with silence when shorter, so a truncated answer loses what it left out.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmark.speech.compat import pkg_resources_stand_in
+from benchmark.scoring.speech.compat import pkg_resources_stand_in
 
 SI_SDR_FLOOR = -50.0
 """dB. A silent, orthogonal or missing estimate would be minus infinity; records and means need a number."""

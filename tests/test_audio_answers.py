@@ -1,0 +1,170 @@
+"""Audio answers through the one orchestrator: stored once by hash, every example scored, re-scored from files."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from helpers import make_audio_task, make_task
+
+from benchmark.adapters.base import Adapter, AdapterError, Query
+from benchmark.runner import RunError, evaluate, rescore
+from benchmark.scoring.speech.answer import AudioAnswer
+from benchmark.submission.records import read_records
+from benchmark.task.card import TaskCard
+
+
+class Denoiser(Adapter):
+    """Returns the reference (a perfect system), at 48 kHz and in stereo: the harness must cope with both."""
+
+    reads_references = True
+    answers = frozenset({"audio"})
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
+        out = []
+        for q in batch:
+            clean = np.interp(np.arange(0, len(q.reference[0]), 1 / 3), np.arange(len(q.reference[0])), q.reference[0])
+            out.append(AudioAnswer(samples=np.stack([clean, clean], axis=1).astype(np.float32), rate=48_000))
+        return out
+
+
+class CopyInput(Adapter):
+    answers = frozenset({"audio"})
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
+        return [AudioAnswer(samples=q.audio[0], rate=16_000, text="here it is") for q in batch]
+
+
+class Broken(Adapter):
+    """Every kind of broken answer, in turn."""
+
+    answers = frozenset({"audio"})
+    KINDS = ("none", "nan", "silent", "rate", "bytes", "huge", "two", "text", "empty")
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer | str]:
+        out: list[AudioAnswer | str] = []
+        for q in batch:
+            kind = self.KINDS[int(q.id) % len(self.KINDS)]
+            clip = q.audio[0]
+            out.append(
+                {
+                    "none": AudioAnswer(),
+                    "nan": AudioAnswer(samples=np.full(8000, np.nan, dtype=np.float32), rate=16_000),
+                    "silent": AudioAnswer(samples=np.zeros(8000, dtype=np.float32), rate=16_000),
+                    "rate": AudioAnswer(samples=clip, rate=-5),
+                    "bytes": AudioAnswer(data=b"RIFF not really a wave file", format="wav"),
+                    "huge": AudioAnswer(samples=np.zeros((16_000 * 100,), dtype=np.int16), rate=16_000),
+                    "two": AudioAnswer(samples=[clip, clip], rate=16_000),
+                    "text": "I cannot produce audio.",
+                    "empty": AudioAnswer(samples=np.zeros(0, dtype=np.float32), rate=16_000),
+                }[kind]
+            )
+        return out
+
+
+def _run(tmp_path: Path, model: Adapter | str, name: str) -> list:
+    tasks = tmp_path / "tasks"
+    if not (tasks / "CleanTone").is_dir():
+        make_audio_task(tasks)
+    evaluate(model, tasks="CleanTone", out=tmp_path / "subs", tasks_root=tasks, name=name)
+    return read_records(tmp_path / "subs" / name / "runs" / "CleanTone@1.0.0.jsonl")
+
+
+def test_a_perfect_answer_is_stored_once_as_flac_at_its_rate_and_scores_best(tmp_path) -> None:
+    records = _run(tmp_path, Denoiser(), "denoiser")
+    assert len(records) == 32 and {r.tier for r in records} == {"audio"}
+    for r in records:
+        assert r.audio_statuses == ["ok"] and r.audio is not None and len(r.audio) == 1
+        path = tmp_path / "subs/denoiser/audio" / r.audio[0][:2] / f"{r.audio[0]}.flac"
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.format) == (48_000, 2, "FLAC")
+        assert set(r.speech) == {"SI-SDR", "SI-SDRi", "duration-ratio"}
+        assert r.score == r.speech["SI-SDR"]["value"] > 25  # the reference itself, through 48 kHz and back
+        assert abs(r.speech["duration-ratio"]["value"] - 1) < 0.01
+    assert len({r.audio[0] for r in records}) == 32  # content-addressed: distinct clips, distinct files
+
+
+def test_copy_input_scores_below_the_reference_and_keeps_its_text_channel(tmp_path) -> None:
+    best = _run(tmp_path, Denoiser(), "denoiser")
+    floor = _run(tmp_path, CopyInput(), "copy")
+    assert {r.output for r in floor} == {"here it is"}
+    assert all(f.score < b.score for f, b in zip(floor, best, strict=True))
+    assert all(abs(r.speech["SI-SDRi"]["value"]) < 1e-3 for r in floor)  # the input itself gains nothing
+
+
+def test_every_broken_answer_gets_a_status_and_the_worst_value_and_nothing_is_skipped(tmp_path) -> None:
+    records = _run(tmp_path, Broken(), "broken")
+    assert len(records) == 32
+    by_kind = {Broken.KINDS[int(r.id) % len(Broken.KINDS)]: r for r in records}
+    expected = {
+        "none": "missing",
+        "nan": "non_finite",
+        "silent": "silent",
+        "rate": "unreadable",
+        "bytes": "unreadable",
+        "huge": "too_long",
+        "two": "wrong_count",
+        "text": "missing",
+        "empty": "empty",
+    }
+    for kind, status in expected.items():
+        r = by_kind[kind]
+        statuses = {s["status"] for s in r.speech.values()}
+        assert statuses == {status}, (kind, r.speech)
+        assert r.score == -50.0 and math.isfinite(r.score)
+    stored = [p for p in (tmp_path / "subs/broken/audio").rglob("*.flac")]
+    assert len(stored) == len({h for r in records for h in r.audio or [] if h})  # only listenable clips written
+    assert by_kind["text"].output == "I cannot produce audio."
+
+
+def test_a_text_model_is_not_run_on_an_audio_task_and_a_speaking_one_not_on_a_text_task(tmp_path) -> None:
+    tasks = tmp_path / "tasks"
+    make_audio_task(tasks)
+    make_task(tasks)
+    summaries = evaluate("majority", tasks=["CleanTone", "ToneHeight"], out=tmp_path / "subs", tasks_root=tasks)
+    assert [s.task for s in summaries] == ["ToneHeight"]
+    assert not (tmp_path / "subs/majority/runs/CleanTone@1.0.0.jsonl").exists()
+    summaries = evaluate(CopyInput(), tasks=["CleanTone", "ToneHeight"], out=tmp_path / "subs", tasks_root=tasks)
+    assert [s.task for s in summaries] == ["CleanTone"]
+
+
+def test_rescoring_reads_the_stored_files_hits_the_cache_and_keeps_scores_when_audio_is_absent(tmp_path) -> None:
+    records = _run(tmp_path, CopyInput(), "copy")
+    submission = tmp_path / "subs/copy"
+    run = submission / "runs/CleanTone@1.0.0.jsonl"
+    cache = submission / "audio/scores.jsonl"
+    lines = cache.read_text().count("\n")
+    rescore(submission, tmp_path / "tasks")
+    assert read_records(run) == records and cache.read_text().count("\n") == lines  # every score from the cache
+    cache.unlink()
+    rescore(submission, tmp_path / "tasks")
+    assert [r.speech for r in read_records(run)] == [r.speech for r in records]  # recomputed from the FLAC files
+    shutil.rmtree(submission / "audio")  # a fresh clone: records, no audio
+    rescore(submission, tmp_path / "tasks")
+    assert read_records(run) == records
+
+
+def test_an_adapter_returning_audio_for_a_text_task_is_a_clear_error(tmp_path) -> None:
+    class Confused(Adapter):
+        answers = frozenset({"text", "audio"})
+
+        def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
+            return [AudioAnswer(samples=np.ones(100), rate=16_000) for _ in batch]
+
+    tasks = tmp_path / "tasks"
+    make_task(tasks)
+    with pytest.raises((RunError, AdapterError), match="AudioAnswer"):
+        evaluate(Confused(), tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tasks)
+
+
+def test_the_records_say_which_clip_is_which(tmp_path) -> None:
+    records = _run(tmp_path, CopyInput(), "copy")
+    raw = json.loads((tmp_path / "subs/copy/runs/CleanTone@1.0.0.jsonl").read_text().splitlines()[0])
+    assert raw["audio"] == records[0].audio and raw["audio_statuses"] == ["ok"]
+    assert raw["speech"]["SI-SDR"]["detail"]["assignment"] == [0]
