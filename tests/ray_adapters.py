@@ -7,7 +7,9 @@ import signal
 import time
 from collections.abc import Sequence
 
-from benchmark.adapters.base import Query
+import numpy as np
+
+from benchmark.adapters.base import Adapter, AudioAnswer, Query
 from benchmark.adapters.baselines import RandomAdapter
 from benchmark.task.card import TaskCard
 
@@ -58,3 +60,17 @@ class NeedsMissingExtra(RandomAdapter):
 
     def load(self) -> None:
         import speech_benchmark_extra_that_is_not_installed  # noqa: F401
+
+
+class Echo(Adapter):
+    """Speaks back what it heard, at 22.05 kHz (an audio answer the driver must store and score)."""
+
+    answers = frozenset({"audio"})
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
+        out = []
+        for q in batch:
+            x = q.audio[0]
+            resampled = np.interp(np.arange(0, len(x), 16_000 / 22_050), np.arange(len(x)), x).astype(np.float32)
+            out.append(AudioAnswer(samples=resampled, rate=22_050, text=f"echo {q.id}"))
+        return out

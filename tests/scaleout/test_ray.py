@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import make_regression_task, make_task
-from ray_adapters import DieOn, DieOnce, NeedsMissingExtra, Slow
+from helpers import make_audio_task, make_regression_task, make_task
+from ray_adapters import DieOn, DieOnce, Echo, NeedsMissingExtra, Slow
 from typer.testing import CliRunner
 
 from benchmark.adapters.base import Adapter
@@ -165,6 +165,24 @@ def test_constraint_runs_run_distributed_like_locally(cluster: str, tmp_path: Pa
     assert got == want and len(rows) == 12 and {r["constraint_index"] for r in rows} == {0, 1}
     assert len({(r["id"], r["constraint_index"]) for r in rows}) == 12 and all("checks" in r for r in rows)
     assert not (tmp_path / "ray" / "m+constraints" / "runs" / ".shards").exists()
+
+
+def test_audio_answers_return_from_the_workers_and_the_driver_stores_them_like_a_local_run(
+    cluster: str, tmp_path: Path
+) -> None:
+    tasks = tmp_path / "tasks"
+    make_audio_task(tasks)
+    for out, ray_options in [(tmp_path / "local", None), (tmp_path / "ray", RayOptions(cluster, workers=2, chunk=4))]:
+        run(
+            RunRequest(spec="ray_adapters:Echo", tasks_root=tasks, out=out, name="m", batch_size=4, limit=12,
+                       adapter=Echo(), ray=ray_options)
+        )  # fmt: skip
+    got, want = _records(tmp_path / "ray"), _records(tmp_path / "local")
+    (rows,) = got.values()
+    assert got == want and len(rows) == 12 and all(r["audio_statuses"] == ["ok"] for r in rows)
+    files = {p.relative_to(tmp_path / "ray") for p in (tmp_path / "ray/m/audio").rglob("*.flac")}
+    assert files == {p.relative_to(tmp_path / "local") for p in (tmp_path / "local/m/audio").rglob("*.flac")}
+    assert len(files) == 12
 
 
 def test_cli_run_on_ray_prints_one_line_per_worker(cluster: str, tasks: Path, tmp_path: Path) -> None:
