@@ -65,11 +65,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
 class DecodeAhead:
     """Queries decoded in a background thread, in order, at most ``ahead`` before they are taken."""
 
-    def __init__(
-        self, items: Iterable[Item], load_audio: AudioLoader, ahead: int = AHEAD, references: bool = False
-    ) -> None:
+    def __init__(self, items: Iterable[Item], load_audio: AudioLoader, adapter: Adapter, ahead: int = AHEAD) -> None:
         self._items: queue.Queue[Fed | BaseException | None] = queue.Queue(maxsize=ahead)
-        self._references = references
+        self._adapter = adapter
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decode, args=(items, load_audio), daemon=True)
         self._thread.start()
@@ -88,7 +86,7 @@ class DecodeAhead:
         try:
             for task, e in items:
                 audio = load_audio(task, e)
-                if not self._put((task, e, query_for(task, e, audio, references=self._references))):
+                if not self._put((task, e, query_for(task, e, audio, self._adapter))):
                     return
         except Exception as exc:  # handed to the consumer, which raises it in the runner's thread
             self._put(exc)
@@ -122,13 +120,13 @@ class DecodeAhead:
 class Inline:
     """Queries built on demand, for a model that hears no audio (nothing to decode, so no thread to wait on)."""
 
-    def __init__(self, items: Iterable[Item], references: bool = False) -> None:
+    def __init__(self, items: Iterable[Item], adapter: Adapter) -> None:
         self._rest = iter(items)
-        self._references = references
+        self._adapter = adapter
 
     def take(self, n: int) -> list[Fed]:
         """The next ``n`` queries (fewer at the end; empty when all were taken)."""
-        return [(t, e, query_for(t, e, (), references=self._references)) for t, e in islice(self._rest, n)]
+        return [(t, e, query_for(t, e, (), self._adapter)) for t, e in islice(self._rest, n)]
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -240,11 +238,10 @@ def _batches(
     """Decode ahead, then predict batches of ``batch_size`` (``auto``: grow while they fit, halve when not)."""
     auto = batch_size == AUTO
     size, ceiling = (1, AUTO_LIMIT) if auto else (int(batch_size), int(batch_size))
-    refs = adapter.reads_references
     feed: DecodeAhead | Inline = (
-        DecodeAhead(items, load_audio, ahead=max(AHEAD, 2 * size), references=refs)
+        DecodeAhead(items, load_audio, adapter, ahead=max(AHEAD, 2 * size))
         if adapter.needs_audio
-        else Inline(items, references=refs)
+        else Inline(items, adapter)
     )
     try:
         pending: list[Fed] = []

@@ -34,22 +34,27 @@ class Query:
     """float32 mono 16 kHz clips, in order (empty when the adapter does not read audio)."""
     text: str | None = None
     """Optional text input: the example's ``text`` (what to say, for text-to-speech; a written question)."""
+    transcript: Sequence[str] | None = None
+    """The example's oracle transcript, one per clip: given only to an adapter whose ``reads_transcripts`` is
+    true (a text-view reference system, e.g. ``cascade`` with ``text_view=oracle``)."""
     reference: Sequence[np.ndarray] = field(default_factory=tuple)
     """The example's reference audio, decoded like ``audio``: given only to an adapter that sets
     ``reads_references`` (the reference row, which scores the task's own references as a ceiling)."""
 
 
-def query_for(task: Task, example: Example, audio: Sequence[np.ndarray], *, references: bool = False) -> Query:
-    """What a model sees of ``example``: its instruction, the clips given (``audio``) and its ``text``.
+def query_for(task: Task, example: Example, audio: Sequence[np.ndarray], adapter: Adapter) -> Query:
+    """What ``adapter`` sees of ``example``: its instruction, the clips given (``audio``) and its ``text``.
 
-    With ``references`` (a reference system only), its reference audio too.
+    A reference system also gets what it asks for: the oracle transcripts (``reads_transcripts``) or the
+    reference audio (``reads_references``).
     """
     return Query(
         id=example.id,
         instruction=task.instruction_for(example),
         audio=audio,
         text=example.text,
-        reference=task.load_references(example) if references else (),
+        transcript=example.transcripts if adapter.reads_transcripts else None,
+        reference=task.load_references(example) if adapter.reads_references else (),
     )
 
 
@@ -146,6 +151,9 @@ class Adapter:
     answers: ClassVar[frozenset[str]] = frozenset({"text"})
     """What the model can answer with: ``text``, ``audio`` (it speaks: ``predict`` returns
     :class:`AudioAnswer`), or both. A task whose answer it cannot give is skipped and shown as n/a, never 0."""
+    reads_transcripts: bool = False
+    """A text-view reference system that reads each example's oracle ``transcript`` (``Query.transcript``)
+    instead of listening; its run is a reference row, never a model under evaluation."""
     reads_references: ClassVar[bool] = False
     """A reference system that is handed each example's reference audio (``Query.reference``); its model card
     says so and the board marks its row. Never set by a model under evaluation."""

@@ -309,8 +309,15 @@ class CascadeAdapter(Adapter):
         asr_batch_size: object = 8,
         answer: str = "generate",
         rank_calibration: str = "none",
+        text_view: str = "asr",
     ) -> None:
         self.asr_spec, self.llm_spec = parse_cascade(spec_argument)
+        if text_view not in ("asr", "oracle"):
+            raise OptionError(f"--model-arg text_view={text_view!r}: use asr (transcribe) or oracle (read transcripts)")
+        # The oracle view reads each example's own transcript where the task has one (the text backbone's
+        # instruction following without recognition errors): a reference system, never a model under test.
+        self.text_view = text_view
+        self.reads_transcripts = text_view == "oracle"
         try:
             check_rank_options(answer, rank_calibration)
         except ValueError as exc:
@@ -381,8 +388,11 @@ class CascadeAdapter(Adapter):
             self.load()
         assert self.asr is not None and self.llm is not None  # load() sets both or raises
         batch = [q for _, q in items]
-        texts = iter(self.asr.transcribe([clip for q in batch for clip in q.audio]))
-        transcripts = [[next(texts) for _ in q.audio] for q in batch]
+        heard = [q for q in batch if q.transcript is None]  # the oracle view reads what a task transcribed
+        texts = iter(self.asr.transcribe([clip for q in heard for clip in q.audio]))
+        transcripts = [
+            list(q.transcript) if q.transcript is not None else [next(texts) for _ in q.audio] for q in batch
+        ]
         self.last_transcripts = transcripts
         chats = [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
 
@@ -403,4 +413,5 @@ class CascadeAdapter(Adapter):
         return {
             "description": f"ASR {self.asr_spec} then LLM {self.llm_spec}",
             "protocol": protocol_name(self.answer, self.calibration),
+            **({"text_view": "oracle", "reference_system": True} if self.reads_transcripts else {}),
         }

@@ -48,6 +48,13 @@ class ModelCard(BaseModel):
     backbone: str | None = None
     """The submission of this model's text backbone (e.g. the cascade over the same LLM reading transcripts):
     instruction following is compared against it (forgetting). None: the board's reference system."""
+    reference_system: bool = False
+    """A reference system, not a model under evaluation: it reads what a model never gets (the task's reference
+    audio, or each example's oracle transcript). The board marks its rows as the ceiling and the sanity check
+    of the scorers."""
+    text_view: str | None = None
+    """A cascade's text view: ``oracle`` reads the examples' transcripts where the task has them (forgetting's
+    reference: the text backbone without recognition errors)."""
     protocol: str = Field(default="generate", pattern="^(generate|rank|rank-calibrated)$")
     """How classification answers were produced: ``generate`` (free text, resolved to a label), ``rank`` (the
     label with the highest log-likelihood after the prompt) or ``rank-calibrated`` (minus its log-likelihood

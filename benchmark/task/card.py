@@ -229,6 +229,9 @@ class Example(_Strict):
     ``audio`` task, the words the answer should say)."""
     text: str | None = None
     """Text the model is given besides the instruction: what to say (text-to-speech), a question."""
+    transcript: str | list[str] | None = None
+    """What each input clip says, word for word (one per clip): read only by a text-view reference system
+    (``cascade`` with ``--model-arg text_view=oracle``), never by a model under evaluation."""
     speaker_prompt: str | None = None
     """``audio`` tasks: a recording in the voice the answer should have (a path in the folder)."""
     reference_audio: str | list[str] | None = None
@@ -246,6 +249,12 @@ class Example(_Strict):
     def audio_paths(self) -> list[str]:
         """The example's input audio paths as a list, in order."""
         return [self.audio] if isinstance(self.audio, str) else list(self.audio)
+
+    @property
+    def transcripts(self) -> list[str] | None:
+        """The oracle transcript of each input clip, in order, or None."""
+        t = self.transcript
+        return None if t is None else [t] if isinstance(t, str) else list(t)
 
     @property
     def reference_paths(self) -> list[str]:

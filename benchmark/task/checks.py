@@ -301,6 +301,9 @@ def _example_rules(example: Example, view: _CardView, path: Path, lineno: int) -
         out.append(
             make("T207", path, f"{n} audio clip(s) but audio_inputs is {view.audio_inputs}", field="audio", line=lineno)
         )
+    if example.transcripts is not None and len(example.transcripts) != n:
+        message = f"{len(example.transcripts)} transcript(s) for {n} audio clip(s): give one per clip"
+        out.append(make("T207", path, message, field="transcript", line=lineno))
     problem = _label_problem(example.label, view)
     if problem:
         code, message = problem

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import ChatServer, shipped_key
+from helpers import ChatServer, make_task, read_examples, shipped_key, write_examples
 from typer.testing import CliRunner
 
+from benchmark.adapters.base import OptionError
 from benchmark.adapters.cascade import CascadeAdapter, first_line, format_conversation, parse_cascade
 from benchmark.cli import app
 from benchmark.runner import evaluate
@@ -149,16 +150,51 @@ def test_tiny_transformers_whisper_and_chat_lm(tmp_path: Path, tiny_whisper_asr:
 
 def test_tiny_cascade_ranks_labels(tmp_path: Path, tiny_whisper_asr: Path, tiny_chat_lm: Path) -> None:
     spec = f"cascade:whisper:{tiny_whisper_asr}+hf:{tiny_chat_lm}"
-    result = bench("run", "--model", spec, "--name", "rank", "--tasks", "SpeakerGender", "--limit", "3",
-                   "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank")
+    result = bench(
+        "run",
+        "--model",
+        spec,
+        "--name",
+        "rank",
+        "--tasks",
+        "SpeakerGender",
+        "--limit",
+        "3",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--model-arg",
+        "answer=rank",
+    )
     assert result.exit_code == 0, result.output
     records = read_records(tmp_path / f"rank/runs/{shipped_key('SpeakerGender')}.jsonl")
     assert len(records) == 3 and {r.tier for r in records} == {"exact"}
     assert all(r.output == max(r.label_scores, key=r.label_scores.get) for r in records)
     assert json.loads((tmp_path / "rank/model.json").read_text())["protocol"] == "rank"
-    result = bench("run", "--model", spec, "--name", "calibrated", "--tasks", "SpeakerGender", "--limit", "3",
-                   "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device", "cpu", "--model-arg", "answer=rank",
-                   "--model-arg", "rank_calibration=content-free")
+    result = bench(
+        "run",
+        "--model",
+        spec,
+        "--name",
+        "calibrated",
+        "--tasks",
+        "SpeakerGender",
+        "--limit",
+        "3",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--model-arg",
+        "answer=rank",
+        "--model-arg",
+        "rank_calibration=content-free",
+    )
     assert result.exit_code == 0, result.output
     calibrated = read_records(tmp_path / f"calibrated/runs/{shipped_key('SpeakerGender')}.jsonl")
     assert [r.label_scores for r in calibrated] != [r.label_scores for r in records]
@@ -301,10 +337,32 @@ def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
     model = CountedCascade(parts, device="cpu", max_new_tokens=4, answer=answer, transcripts="off")
     evaluate(model, tasks=MIXED, tasks_root=TASKS, out=tmp_path, name="mixed", limit=5, batch_size=4)
     assert any(len(set(batch)) > 1 for batch in model.batches) and len(model.batches) == 4, model.batches
-    alone = bench("run", "--model", f"cascade:{parts}", "--name", "alone", "--tasks", ",".join(MIXED), "--limit", "5",
-                  "--batch-size", "2", "--per-task", "--tasks-root", str(TASKS), "--out", str(tmp_path), "--device",
-                  "cpu", "--model-arg", "max_new_tokens=4", "--model-arg", f"answer={answer}", "--model-arg",
-                  "transcripts=off")
+    alone = bench(
+        "run",
+        "--model",
+        f"cascade:{parts}",
+        "--name",
+        "alone",
+        "--tasks",
+        ",".join(MIXED),
+        "--limit",
+        "5",
+        "--batch-size",
+        "2",
+        "--per-task",
+        "--tasks-root",
+        str(TASKS),
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+        "--model-arg",
+        "max_new_tokens=4",
+        "--model-arg",
+        f"answer={answer}",
+        "--model-arg",
+        "transcripts=off",
+    )
     assert alone.exit_code == 0, alone.output
     for task in MIXED:
         runs = [read_records(tmp_path / f"{name}/runs/{shipped_key(task)}.jsonl") for name in ("mixed", "alone")]
@@ -314,8 +372,9 @@ def test_tiny_cascade_batches_across_tasks_like_per_task_batches(
         for a, b in zip(*runs, strict=True):
             assert (a.label_scores is None) == (b.label_scores is None)
             assert a.label_scores is None or a.label_scores == pytest.approx(b.label_scores, abs=1e-4)
-        assert all((r.label_scores is not None) == (answer == "rank" and task != "SentenceTranscription")
-                   for r in runs[0])
+        assert all(
+            (r.label_scores is not None) == (answer == "rank" and task != "SentenceTranscription") for r in runs[0]
+        )
 
 
 def test_the_encoder_takes_one_window_per_call_and_returns_the_batched_output() -> None:
@@ -376,6 +435,7 @@ thread = threading.Thread(target=churn)  # CTranslate2 allocates in its own thre
 thread.start(); thread.join()
 print(max(faults))
 """
+
     def worst(mode: str) -> int:
         done = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True)
         return int(done.stdout)
@@ -407,3 +467,55 @@ def test_faster_whisper_runs_the_threads_it_was_given(monkeypatch) -> None:
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert FasterWhisperASR(None, "cpu").threads == 1
+
+
+def test_the_oracle_text_view_reads_the_task_transcripts_and_transcribes_only_the_rest(tmp_path: Path) -> None:
+    from benchmark.adapters.base import query_for
+    from benchmark.adapters.cascade import CascadeAdapter
+    from benchmark.task import load_task
+
+    class Echo:
+        def __init__(self) -> None:
+            self.heard = 0
+
+        def transcribe(self, clips):
+            self.heard += len(clips)
+            return ["asr says hello"] * len(clips)
+
+    class Repeat:
+        def generate(self, conversations):
+            return [c[-1]["content"] for c in conversations]
+
+    folder = make_task(tmp_path)
+    rows = read_examples(folder)
+    for row in rows[: len(rows) - 1]:
+        row["transcript"] = f"the tone of {row['id']}"
+    write_examples(folder, rows)
+    task = load_task(folder)
+    plain, oracle = CascadeAdapter("pocketsphinx+smollm2"), CascadeAdapter("pocketsphinx+smollm2", text_view="oracle")
+    assert (plain.reads_transcripts, oracle.reads_transcripts) == (False, True)
+    assert oracle.info()["reference_system"] is True and "reference_system" not in plain.info()
+    tests = task.split("test")[-3:]  # the last one has no transcript: the oracle view transcribes it
+    for adapter in (plain, oracle):
+        adapter.asr, adapter.llm = Echo(), Repeat()
+        adapter.predict(task.card, [query_for(task, e, task.load_audio(e), adapter) for e in tests])
+    assert plain.last_transcripts == [["asr says hello"]] * 3 and plain.asr.heard == 3
+    assert oracle.last_transcripts == [
+        [f"the tone of {tests[0].id}"],
+        [f"the tone of {tests[1].id}"],
+        ["asr says hello"],
+    ]
+    assert oracle.asr.heard == 1
+    with pytest.raises(OptionError, match="text_view"):
+        CascadeAdapter("pocketsphinx+smollm2", text_view="gold")
+
+
+def test_a_transcript_per_clip_is_checked(tmp_path: Path) -> None:
+    from benchmark.task.checks import validate_task
+
+    folder = make_task(tmp_path)
+    rows = read_examples(folder)
+    rows[3]["transcript"] = ["one", "two"]
+    write_examples(folder, rows)
+    (finding,) = [f for f in validate_task(folder).findings if f.code == "T207"]
+    assert (finding.field, finding.line) == ("transcript", 4)
