@@ -32,7 +32,7 @@ CODES: dict[str, tuple[Level, str, str]] = {
         "unknown dimension",
         "use one of content, speaker, semantics, paralinguistics, degradation, audio, music",
     ),
-    "T114": ("error", "unknown task_type", "use classification, regression, generation or audio"),
+    "T114": ("error", "unknown task_type", "use classification, regression, generation, open or audio"),
     "T115": ("error", "unknown metric", "use one of accuracy, macro_f1, mae, rmse, pearson, wer, cer, bleu, chrf"),
     "T116": ("error", "metric does not fit task_type", "pick a metric listed for the task_type"),
     "T120": ("error", "classification task without labels", 'add "labels": [...] with every possible answer'),

@@ -169,6 +169,13 @@ Question: {instruction}
 {second_name}: {second}
 Does the model answer say what the reference answer says, in substance? Wording, length and extra correct \
 detail do not matter; a missing, contradicting, refusing or undecided answer does. Reply YES or NO only."""
+RUBRIC_PROMPT_VERSION = "r1"
+RUBRIC_PROMPT = """You grade an answer to an open-ended request about an audio recording; there is no single right \
+answer (rubric prompt r1).
+Request: {instruction}
+Answer: {output}
+Does the answer address the request and do what it asks: its topic, form, length and language? A refusal, an \
+empty, off-topic or undecided answer, or one that ignores part of the request, does not. Reply YES or NO only."""
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -257,6 +264,8 @@ class JudgeResolver:
             "prompt_sha256": prompt_sha,
             "grade_prompt_version": GRADE_PROMPT_VERSION,
             "grade_prompt_sha256": hashlib.sha256(GRADE_PROMPT.encode()).hexdigest()[:12],
+            "rubric_prompt_version": RUBRIC_PROMPT_VERSION,
+            "rubric_prompt_sha256": hashlib.sha256(RUBRIC_PROMPT.encode()).hexdigest()[:12],
             "seed": self.seed,
         }
 
@@ -280,8 +289,14 @@ class JudgeResolver:
         """1.0 when the judge finds the answer equivalent to the reference with either one shown first, else 0.0.
 
         Asked twice (reference first, then the answer first), so a judge that favours a position cannot
-        make an answer right; the two orders' agreement is counted (``JudgeStats``).
+        make an answer right; the two orders' agreement is counted (``JudgeStats``). Without a reference (an
+        ``open`` task), the answer is graded against the request by a rubric, once.
         """
+        if not reference.strip():
+            correct = _yes_no(self._reply(RUBRIC_PROMPT.format(instruction=instruction, output=output))) is True
+            self.stats.graded += 1
+            self.stats.graded_correct += correct
+            return 1.0 if correct else 0.0
         verdicts = []
         for first, second in ((("Reference answer", reference), ("Model answer", output)),
                               (("Model answer", output), ("Reference answer", reference))):  # fmt: skip

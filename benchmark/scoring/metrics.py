@@ -22,7 +22,7 @@ import numpy as np
 
 from benchmark.scoring.text import normalise_transcript
 
-TaskType = Literal["classification", "regression", "generation", "audio"]
+TaskType = Literal["classification", "regression", "generation", "open", "audio"]
 TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
 
 
@@ -447,6 +447,19 @@ register(
         _mean_or_unscored,
         _constant(math.nan),
         "share of answers an LLM judge finds equivalent to the reference (open-ended tasks)",
+        needs=("judge",),
+    )
+)
+register(
+    Metric(
+        "judge-open",
+        "open",
+        True,
+        1.0,
+        _ungraded,
+        _mean_or_unscored,
+        _constant(math.nan),
+        "share of answers to open-ended prompts (no reference answer) an LLM judge finds do what was asked",
         needs=("judge",),
     )
 )

@@ -162,7 +162,9 @@ class TaskCard(_Strict):
     dimension: Dimension
     """Leaderboard dimension the task belongs to."""
     task_type: TaskType
-    """classification (answer is one label), regression (a number) or generation (text)."""
+    """classification (answer is one label), regression (a number), generation (text with a reference), open
+    (text for an open-ended prompt, no reference: a judge grades it; constraints are checked without one) or
+    audio (the answer is audio: see ``output``)."""
     metric: MetricName
     """Task metric; must suit ``task_type`` (see ``METRICS_BY_TASK_TYPE``)."""
     labels: list[str] | None = None
@@ -406,7 +408,7 @@ def _label_rules(raw: Mapping[str, Any]) -> list[Problem]:
     task_type, labels = raw.get("task_type"), raw.get("labels")
     if task_type == "classification" and labels is None:
         return [Problem(code="T120", field="labels", message="a classification task needs a labels list")]
-    if task_type in ("regression", "generation", "audio") and labels is not None:
+    if task_type in ("regression", "generation", "open", "audio") and labels is not None:
         return [Problem(code="T121", field="labels", message=f"a {task_type} task must not have labels")]
     if not isinstance(labels, list):
         return []

@@ -333,6 +333,8 @@ def _label_problem(label: object, view: _CardView) -> tuple[str, str] | None:
             return "T209", f"regression label must be a number, got {_short(label)}"
     elif view.task_type == "generation" and (not isinstance(label, str) or not label.strip()):
         return "T209", f"generation label must be a non-empty reference text, got {_short(label)}"
+    elif view.task_type == "open" and label != "":
+        return "T209", f'an open-ended task has no reference answer: write "label": "" (got {_short(label)})'
     elif view.task_type == "audio" and not isinstance(label, str):
         return "T209", f"an audio task's label is the text the answer should say (may be empty), got {_short(label)}"
     return None

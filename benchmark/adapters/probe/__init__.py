@@ -66,6 +66,8 @@ class ProbeAdapter(Adapter):
         reason = super().check(card, n_train)
         if reason is None and card.task_type == "generation" and card.audio_inputs > 1:
             return f"{card.name}: the CTC head transcribes one clip, and this task has {card.audio_inputs}"
+        if reason is None and card.task_type == "open":
+            return f"{card.name} is open-ended: no reference answers to train a probe on"
         return reason
 
     def load(self) -> None:
