@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 from helpers import make_audio_task, make_task
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmark.adapters.base import Adapter, AdapterError, Query
 from benchmark.runner import RunError, evaluate, rescore
@@ -168,3 +170,51 @@ def test_the_records_say_which_clip_is_which(tmp_path) -> None:
     raw = json.loads((tmp_path / "subs/copy/runs/CleanTone@1.0.0.jsonl").read_text().splitlines()[0])
     assert raw["audio"] == records[0].audio and raw["audio_statuses"] == ["ok"]
     assert raw["speech"]["SI-SDR"]["detail"]["assignment"] == [0]
+
+
+@st.composite
+def _answers(draw) -> AudioAnswer:
+    kind = draw(st.sampled_from(["array", "list", "bytes", "sources", "none"]))
+    rate = draw(st.one_of(st.sampled_from([8_000, 16_000, 22_050, 44_100, 48_000]), st.integers(-10, 10**6),
+                          st.floats(allow_nan=True), st.none(), st.just("16000")))  # fmt: skip
+    n = draw(st.integers(0, 3_000))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int16, np.int32, np.uint8, np.complex64, np.bool_]))
+    channels = draw(st.sampled_from([None, 1, 2, 9]))
+    shape = (n,) if channels is None else draw(st.sampled_from([(n, channels), (channels, n)]))
+    scale = draw(st.sampled_from([0.0, 1e-5, 0.5, 3.0, np.inf, np.nan]))
+    samples = (np.random.default_rng(n).normal(size=shape) * scale).astype(dtype)
+    if kind == "array":
+        return AudioAnswer(samples=samples, rate=rate)
+    if kind == "list":
+        return AudioAnswer(samples=samples.tolist(), rate=rate)
+    if kind == "sources":
+        return AudioAnswer(samples=[samples, samples[: n // 2]], rate=rate)
+    if kind == "bytes":
+        return AudioAnswer(data=draw(st.binary(max_size=64)), format="wav")
+    return AudioAnswer(text=draw(st.text(max_size=20)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answer=_answers())
+def test_fuzzed_audio_answers_always_get_a_status_and_a_score_never_a_traceback(tmp_path_factory, answer) -> None:
+    from benchmark.scoring.speech.output import STATUSES, check_output
+    from benchmark.submission.audio_scorer import AudioScorer
+    from benchmark.submission.audio_store import AudioStore, ScoreCache
+    from benchmark.task import load_task
+
+    root = tmp_path_factory.getbasetemp() / "fuzz"
+    if not (root / "CleanTone").is_dir():
+        make_audio_task(root)
+    task = load_task(root / "CleanTone")
+    store = tmp_path_factory.mktemp("store")
+    score = AudioScorer(task, AudioStore(store), ScoreCache(store / "scores.jsonl"))
+    result = score(task.split("test")[0], answer)
+    assert result.audio is not None and set(result.speech) == {"SI-SDR", "SI-SDRi", "duration-ratio"}
+    assert {s["status"] for s in result.speech.values()} <= set(STATUSES) | {"unscorable"}
+    assert math.isfinite(result.score)
+    for digest, status in zip(result.audio.hashes, result.audio.statuses, strict=True):
+        if status == "ok":  # the file holds what was checked: 24-bit PCM of the same samples
+            clip = answer.clips()[result.audio.hashes.index(digest)]
+            _, direct = check_output(clip, answer.rate)
+            _, stored = AudioStore(store).read(digest, max_seconds=60)
+            assert direct is not None and stored is not None and np.max(np.abs(direct - stored)) < 1e-3

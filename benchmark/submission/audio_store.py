@@ -40,8 +40,12 @@ class AudioStore:
         self.root = root
 
     def path(self, digest: str) -> Path:
-        """Where the clip with hash ``digest`` lives."""
-        return self.root / digest[:2] / f"{digest}.flac"
+        """Where the clip with hash ``digest`` lives: FLAC, or WAV for a rate FLAC cannot state (above 65535 Hz
+        and not a multiple of 10), equally lossless.
+        """
+        flac = self.root / digest[:2] / f"{digest}.flac"
+        wav = flac.with_suffix(".wav")
+        return wav if not flac.is_file() and wav.is_file() else flac
 
     def put(self, answer: AudioAnswer | str, *, max_seconds: float) -> StoredAnswer:
         """Write the clips of an answer (each once) and return what the record keeps.
@@ -74,14 +78,20 @@ class AudioStore:
     def _write(self, samples: Any, rate: int) -> str:
         pcm = _pcm24(samples)
         digest = hashlib.sha256(f"{rate}:{pcm.shape[1]}:".encode() + pcm.tobytes()).hexdigest()
-        path = self.path(digest)
-        if not path.is_file():
-            import soundfile as sf
+        if self.has(digest):
+            return digest
+        import soundfile as sf
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        path = self.path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
             sf.write(tmp, pcm, rate, format="FLAC", subtype="PCM_24")
-            os.replace(tmp, path)
+        except sf.LibsndfileError:  # FLAC's header cannot state this rate: keep it as it is, in WAV
+            tmp.unlink(missing_ok=True)
+            path = path.with_suffix(".wav")
+            sf.write(tmp, pcm, rate, format="WAV", subtype="PCM_24")
+        os.replace(tmp, path)
         return digest
 
 
@@ -109,9 +119,11 @@ def _pcm24(samples: Any) -> np.ndarray:
         array = array[:, None]
     elif array.shape[0] < array.shape[1]:
         array = array.T  # channels on the short axis (check_output accepted the layout)
-    if array.dtype.kind in "iu":
-        info = np.iinfo(array.dtype)
-        scaled = (array.astype(np.float64) - (info.max + 1) / 2 * (array.dtype.kind == "u")) / -float(info.min)
+    if array.dtype.kind == "i":  # integer PCM scaled by its full scale, as check_output and soundfile read it
+        scaled = array.astype(np.float64) / -float(np.iinfo(array.dtype).min)
+    elif array.dtype.kind == "u":  # unsigned PCM is centred on half its range
+        half = (float(np.iinfo(array.dtype).max) + 1) / 2
+        scaled = (array.astype(np.float64) - half) / half
     else:
         scaled = array.astype(np.float64)
     return np.ascontiguousarray(np.round(np.clip(scaled, -1.0, 1.0) * _FULL_SCALE).astype(np.int32))
