@@ -40,8 +40,10 @@ class AudioStore:
         self.root = root
 
     def path(self, digest: str) -> Path:
-        """Where the clip with hash ``digest`` lives: FLAC, or WAV for a rate FLAC cannot state (above 65535 Hz
-        and not a multiple of 10), equally lossless.
+        """Where the clip with hash ``digest`` lives.
+
+        FLAC, or WAV (equally lossless) for a rate FLAC's header cannot state: above 65535 Hz and not a
+        multiple of 10.
         """
         flac = self.root / digest[:2] / f"{digest}.flac"
         wav = flac.with_suffix(".wav")
