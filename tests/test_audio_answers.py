@@ -86,6 +86,7 @@ def test_a_perfect_answer_is_stored_once_as_flac_at_its_rate_and_scores_best(tmp
         path = tmp_path / "subs/denoiser/audio" / r.audio[0][:2] / f"{r.audio[0]}.flac"
         info = sf.info(path)
         assert (info.samplerate, info.channels, info.format) == (48_000, 2, "FLAC")
+        assert abs(float(np.abs(sf.read(path)[0]).max()) - 0.3) < 1e-3  # the level kept (helpers.tone's amplitude)
         assert set(r.speech) == {"SI-SDR", "SI-SDRi", "duration-ratio"}
         assert r.score == r.speech["SI-SDR"]["value"] > 25  # the reference itself, through 48 kHz and back
         assert abs(r.speech["duration-ratio"]["value"] - 1) < 0.01

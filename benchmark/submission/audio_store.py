@@ -88,11 +88,11 @@ class AudioStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            sf.write(tmp, pcm, rate, format="FLAC", subtype="PCM_24")
+            sf.write(tmp, pcm << 8, rate, format="FLAC", subtype="PCM_24")  # int32 is read as 32-bit full scale
         except sf.LibsndfileError:  # FLAC's header cannot state this rate: keep it as it is, in WAV
             tmp.unlink(missing_ok=True)
             path = path.with_suffix(".wav")
-            sf.write(tmp, pcm, rate, format="WAV", subtype="PCM_24")
+            sf.write(tmp, pcm << 8, rate, format="WAV", subtype="PCM_24")
         os.replace(tmp, path)
         return digest
 
