@@ -65,7 +65,7 @@ def to_markdown(board: Leaderboard) -> str:
         ),
         "",
     ]
-    return "\n".join(out + trust_markdown(board) + following_markdown(board))
+    return "\n".join(out + trust_markdown(board) + following_markdown(board) + speech_markdown(board))
 
 
 def _section(title: str, intro: str, header: list[str], rows: list[list[str]]) -> list[str]:
@@ -171,6 +171,43 @@ def following_markdown(board: Leaderboard) -> list[str]:
             + [_fmt(r["constrained_score"]), _ci(r, "tax") if r["tax"] is not None else r["tax_note"]]
             + [_fmt(r["joint_success"])]
             for r in board.following
+        ],
+    )
+    return out
+
+
+def speech_markdown(board: Leaderboard) -> list[str]:
+    """The speech-output sections: sanity gates and per model, audio task and metric (empty without audio tasks)."""
+    if not board.speech:
+        return []
+    out = _section(
+        "Speech output: sanity gates",
+        "Checks of the speech scorers on rows whose answer is known (reference and floor systems).",
+        ["gate", "status", "reason"],
+        [
+            [g["gate"], f"**{g['status']}**" if g["status"] == "fail" else g["status"], g["reason"]]
+            for g in board.speech_gates
+        ],
+    )
+    out += _section(
+        "Speech output",
+        "Audio tasks (not in the dimension means): valid output = share of examples whose clips are all ok; "
+        "text channel = share of answers that also hold text. n/a: no run (the model does not answer with audio).",
+        ["task", "model", "role", "n", "valid output", "text channel"],
+        [
+            [r["task"], r["model"], r["role"], f"{r['n']}/{r['n_test']}" if r["n"] else "n/a"]
+            + [_fmt(r["valid_rate"]), _fmt(r["text_rate"])]
+            for r in board.speech
+        ],
+    )
+    out += _section(
+        "Speech output by metric",
+        "Raw corpus values [95% bootstrap interval]; best = best of the column among non-reference rows.",
+        ["task", "model", "role", "metric", "value [95% CI]", "best"],
+        [
+            [r["task"], r["model"], r["role"], f"{r['metric']} ({r['direction']})"]
+            + [f"{_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]", _flag(r["best"])]
+            for r in board.speech_metrics
         ],
     )
     return out

@@ -30,6 +30,14 @@ from benchmark.report.site_following import (
     following_overview,
     following_page,
 )
+from benchmark.report.site_speech import (
+    SPEECH_DATA,
+    SPEECH_PAGE,
+    speech_link,
+    speech_model_section,
+    speech_page,
+    speech_task_section,
+)
 from benchmark.report.site_trust import TRUST_DATA, trust_model_sections, trust_overview, trust_task_section
 from benchmark.report.tables import SPLITS, Leaderboard
 from benchmark.scoring.metrics import METRICS
@@ -262,7 +270,7 @@ scores. A task is <em>seen</em> by a model when the model's <code>trained_on</co
 </div>
 {"".join(tables)}
 {following_overview(board)}
-{dynamic_superb_link(board)}
+{dynamic_superb_link(board)}{speech_link(board)}
 <h2>Tasks</h2>
 {tasks_table}
 {trust_overview(board)}
@@ -289,7 +297,10 @@ def _task_page(task: Task, rows: list[dict[str, Any]]) -> str:
         table_rows.append(
             [
                 (_model_link(r["model"], r.get("protocol", "generate"), "../"), r["model"]),
-                (f"n/a ({_e(r['note'])})" if r.get("note") else _num(r["value"]), _sort_key(r["value"])),
+                (
+                    f"n/a ({_e(r['note'])})" if r.get("note") and r["value"] is None else _num(r["value"]),
+                    _sort_key(r["value"]),
+                ),
                 (f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _sort_key(r["ci_low"])),
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),
                 (_num(r["na_rate"]), _sort_key(r["na_rate"])),
@@ -359,7 +370,10 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
                 (f'<a href="../tasks/{_e(r["task"])}.html">{_e(r["task"])}</a>', r["task"]),
                 (_e(r["dimension"]), r["dimension"]),
                 (_e(r["metric"]), r["metric"]),
-                (f"n/a ({_e(r['note'])})" if r.get("note") else _num(r["value"]), _sort_key(r["value"])),
+                (
+                    f"n/a ({_e(r['note'])})" if r.get("note") and r["value"] is None else _num(r["value"]),
+                    _sort_key(r["value"]),
+                ),
                 (f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _sort_key(r["ci_low"])),
                 (f"{r['n']}/{r['n_test']}", str(r["n"])),
                 (_num(r["na_rate"]), _sort_key(r["na_rate"])),
@@ -411,6 +425,7 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
 {table}
 {trust_model_sections(board, name)}
 {following_model_section(board, name)}
+{speech_model_section(board, name)}
 {layer_section}
 """
 
@@ -418,6 +433,18 @@ def _model_page(card: dict[str, Any], board: Leaderboard, layers: dict[str, list
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _board_pages(board: Leaderboard, out: Path) -> dict[Path, str]:
+    """The pages of the boards beside the main one, each written only when it has rows."""
+    pages = {}
+    if board.following_models:
+        pages[out / PAGE] = _page("Instruction following", following_page(board), 0)
+    if board.speech:
+        pages[out / SPEECH_PAGE] = _page("Speech output", speech_page(board), 0)
+    if board.dynamic_superb:
+        pages[out / DS_PAGE] = _page("Dynamic-SUPERB Phase 2", dynamic_superb_page(board), 0)
+    return pages
 
 
 def build_site(
@@ -434,12 +461,9 @@ def build_site(
     pages: dict[Path, str] = {out / "index.html": _page("Speech benchmark leaderboard", _overview(board, tasks), 0)}
     for task in tasks:
         rows = board.task_rows_by("task").get(task.name, [])
-        body = _task_page(task, rows) + trust_task_section(board, task.name)
+        body = _task_page(task, rows) + trust_task_section(board, task.name) + speech_task_section(board, task.name)
         pages[out / "tasks" / f"{task.name}.html"] = _page(f"{task.name} – task", body, 1)
-    if board.following_models:
-        pages[out / PAGE] = _page("Instruction following", following_page(board), 0)
-    if board.dynamic_superb:
-        pages[out / DS_PAGE] = _page("Dynamic-SUPERB Phase 2", dynamic_superb_page(board), 0)
+    pages.update(_board_pages(board, out))
     for card in board.models:
         body = _model_page(card, board, layer_weights.get(card["name"], {}))
         pages[out / "models" / f"{card['name']}.html"] = _page(f"{card['name']} – model", body, 1)
@@ -448,7 +472,16 @@ def build_site(
     for asset in sorted(ASSETS.iterdir()):
         _write(out / "assets" / asset.name, asset.read_text(encoding="utf-8"))
     (out / "data").mkdir(parents=True, exist_ok=True)
-    exported = ("leaderboard.json", "tasks.csv", "dimensions.csv", "models.csv", *TRUST_DATA, *FOLLOWING_DATA, *DS_DATA)
+    exported = (
+        "leaderboard.json",
+        "tasks.csv",
+        "dimensions.csv",
+        "models.csv",
+        *TRUST_DATA,
+        *FOLLOWING_DATA,
+        *DS_DATA,
+        *SPEECH_DATA,
+    )
     for name in exported:
         if (tables_dir / name).exists():
             shutil.copyfile(tables_dir / name, out / "data" / name)

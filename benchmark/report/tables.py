@@ -9,6 +9,11 @@ the overall score the mean of the dimension scores. Intervals of those means com
 from the same bootstrap replicates, resampled with one index matrix per task so
 that models are compared on identical resamples.
 
+Audio tasks (the answer is audio) have a row in the task table but stay out of the
+dimension and overall means: their speech metrics have no chance level and scales of
+their own (MOS, dB, error rates), so ``report.speech`` shows them raw on a board of
+their own.
+
 Seen and unseen: a task listed in a model's ``trained_on`` is *seen* by it; the
 tables are built for all tasks, the seen ones and the unseen ones.
 """
@@ -29,7 +34,7 @@ from benchmark.report.cells import CellCache, CellStats, cell_key, code_stamp, c
 from benchmark.report.inventory import LeftOut, Submission, take_inventory, usable_records
 from benchmark.report.inventory import load_submissions as load_submissions  # re-exported: it used to live here
 from benchmark.scoring.chance import majority_answer
-from benchmark.scoring.metrics import METRICS, ScoredSet, scored_set
+from benchmark.scoring.metrics import METRICS, Metric, ScoredSet, scored_set
 from benchmark.scoring.score import ExampleScore
 from benchmark.submission.records import Record, run_path
 from benchmark.submission.scorer import scorer_for
@@ -118,7 +123,7 @@ def chance_of(task: Task) -> Chance:
     """Score the majority baseline's answer on every test example (no train split: 1/K or the worst value)."""
     card = task.card
     train = task.split("train")
-    if not train or card.task_type == "audio":  # an audio task's floors are systems (silence, copy-input)
+    if not train or card.task_type in ("audio", "open"):  # floors are systems (silence, copy-input), or a judge
         return Chance(None, METRICS[card.metric].chance_fallback(len(card.labels or ())))
     answer = majority_answer(card.task_type, [e.label for e in train], card.labels or ())
     score = scorer_for(task)
@@ -244,11 +249,20 @@ def task_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                 "normalised": rounded(c.normalised, 2),
                 "seen": c.seen,
                 "tiers": json.dumps(dict(sorted(c.tiers.items()))),
-                # A metric that needs a scoring model nobody gave (the judge) has no value: say why, never guess.
-                "note": f"needs a {spec.needs[0]}" if spec.needs and not math.isfinite(c.value) else "",
+                "note": _note(c, spec),
             }
         )
     return rows
+
+
+AUDIO_NOTE = "audio answer: raw on the speech-output board, not in the dimension means"
+
+
+def _note(c: Cell, spec: Metric) -> str:
+    if c.task.card.task_type == "audio":
+        return AUDIO_NOTE
+    # A metric that needs a scoring model nobody gave (the judge) has no value: say why, never guess.
+    return f"needs a {spec.needs[0]}" if spec.needs and not math.isfinite(c.value) else ""
 
 
 def mean_of(parts: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
@@ -283,7 +297,8 @@ def dimension_rows(
     """
     by_model: dict[str, list[Cell]] = {}
     for c in cells:
-        by_model.setdefault(c.model, []).append(c)
+        if c.task.card.task_type != "audio":  # raw speech metrics, no chance level: the speech board shows them
+            by_model.setdefault(c.model, []).append(c)
     rows: list[dict[str, Any]] = []
     for model in models:
         mine = by_model.get(model, [])
@@ -359,6 +374,12 @@ class Leaderboard:
     """Per model, task and constraint family: strict and loose pass rates (task ``all``: the mean over tasks)."""
     dynamic_superb: list[dict[str, Any]] = field(default_factory=list)
     """The imported Dynamic-SUPERB Phase 2 tasks per model, by its category and by dimension."""
+    speech: list[dict[str, Any]] = field(default_factory=list)
+    """Per model and audio task: role, valid-output rate, text-channel share; n/a without a run (``report.speech``)."""
+    speech_metrics: list[dict[str, Any]] = field(default_factory=list)
+    """Per model, audio task and reported metric: the raw corpus value with its interval, the column's best."""
+    speech_gates: list[dict[str, Any]] = field(default_factory=list)
+    """The speech board's sanity gates: pass, fail or not run, each with a one-line reason."""
     left_out: list[LeftOut] = field(default_factory=list)
     """Run files and submissions the build did not use, with why (not an exported table)."""
 
@@ -395,6 +416,9 @@ TABLES = (
     "following_dimensions",
     "following_families",
     "dynamic_superb",
+    "speech",
+    "speech_metrics",
+    "speech_gates",
 )
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from benchmark.report.dynamic_superb import dynamic_superb_rows
 from benchmark.report.following import attach_following
+from benchmark.report.speech import attach_speech
 from benchmark.report.tables import (
     RESAMPLES,
     Cell,
@@ -300,7 +301,7 @@ def yes_bias_rows(
 def build_leaderboard(
     submissions_root: Path, tasks: Sequence[Task], resamples: int = RESAMPLES, cache: Path | None = None
 ) -> Leaderboard:
-    """The main tables (``build_tables``, through the cell ``cache``) plus trust, following and Dynamic-SUPERB."""
+    """The main tables (``build_tables``, through the cell ``cache``) plus trust, following, Dynamic-SUPERB, speech."""
     board = build_tables(submissions_root, tasks, resamples, cache)
     subs = load_submissions(submissions_root)
     mains = {s.card.name: s for s in subs if s.card.base is None}
@@ -315,4 +316,5 @@ def build_leaderboard(
     board.yes_bias = yes_bias_rows(list(mains.values()), tasks, silent)
     attach_following(board, mains, derived, tasks, resamples)
     board.dynamic_superb = dynamic_superb_rows(board.cells, tasks)
+    attach_speech(board, mains, tasks, resamples)
     return board
