@@ -92,3 +92,35 @@ def test_probes_and_baselines_do_not_train_on_missing_references(tmp_path: Path)
     (majority,) = evaluate("majority", tasks="DescribeSound", out=tmp_path / "subs", tasks_root=tmp_path / "tasks")
     records = read_records(tmp_path / "subs/majority/runs/DescribeSound@1.0.0.jsonl")
     assert {r.output for r in records} == {""} and {r.score for r in records} == {0.0}  # saying nothing is wrong
+
+
+def test_judged_open_tasks_are_reported_apart_from_rule_scored_ones_on_the_following_board(tmp_path: Path) -> None:
+    from helpers import make_task
+
+    from benchmark.planning import load_tasks
+    from benchmark.report.trust import build_leaderboard
+    from benchmark.task.discovery import discover_task_dirs
+
+    tasks, subs = tmp_path / "tasks", tmp_path / "subs"
+    _open_task(tasks)
+    make_task(tasks, card_overrides={"constraints": [{"id": "upper"}]})
+
+    class Both(Talker):
+        """Answers the tone task right in capitals; the open prompts as Talker does."""
+
+        def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+            return ["LOW" if int(q.id) % 2 == 0 else "HIGH" for q in batch] if card.name == "ToneHeight" else (
+                super().predict(card, batch))  # fmt: skip
+
+    with ChatServer(_rubric) as server:
+        judge = JudgeResolver(openai_chat(server.url, "j"), cache=tmp_path / "judge.jsonl")
+        evaluate(Both(), ["DescribeSound", "ToneHeight"], subs, tasks_root=tasks, resolvers=[judge])
+        evaluate(Both(), ["ToneHeight"], subs, tasks_root=tasks, constraints="all")
+    board = build_leaderboard(subs, load_tasks(discover_task_dirs([tasks])))
+    rows = {r["task"]: r for r in board.following}
+    assert rows["DescribeSound"]["scored_by"] == "judge" and rows["ToneHeight"]["scored_by"] == "rules"
+    assert rows["DescribeSound"]["joint_success"] == 0.5  # followed and judged right: the even half
+    (model,) = board.following_models
+    assert model["judged_tasks"] == 1 and model["judged_joint_success"] == 0.5
+    assert model["joint_success"] == rows["ToneHeight"]["joint_success"]  # the judged task is not averaged in
+    assert model["if_strict"] == round((rows["DescribeSound"]["if_strict"] + rows["ToneHeight"]["if_strict"]) / 2, 4)

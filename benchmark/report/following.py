@@ -38,8 +38,13 @@ model-level Δ compares two such means over the tasks both systems ran (the rati
 the means, not a mean of per-task ratios, which explodes where a reference rarely
 follows).
 
-Families checked by an LLM judge (none exist yet) are to be reported apart from the
-rule-checked ones, never averaged with them: a judge's verdicts carry its own error.
+Task scores given by an LLM judge (the ``judge`` metric, and ``judge-open`` on open-ended
+prompts, which have no reference answer) are reported apart from rule-scored ones, never
+averaged with them: a judge's verdicts carry its own error. A row says how its task was
+scored (``scored_by``: ``rules`` or ``judge``); the summaries average the tax and joint
+success of rule-scored accuracy tasks (``tax``, ``joint_success``) and, separately, of
+judged tasks (``judged_tax``, ``judged_joint_success``). Instruction following itself
+is always rule-checked, so IF averages over every task.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from benchmark.report.cells import percentile_cis, task_seed
 from benchmark.report.inventory import Submission
 from benchmark.report.tables import RESAMPLES, Leaderboard, current_records, rounded
 from benchmark.scoring.aggregate import bootstrap_indices
+from benchmark.scoring.metrics import METRICS
 from benchmark.submission.records import Record
 from benchmark.task.card import DIMENSIONS
 from benchmark.task.folder import Task
@@ -105,7 +111,7 @@ def _tax(
     task: Task, constrained: dict[str, list[Record]], plain: Sequence[Record], resamples: int
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     """Plain and constrained score on the examples both runs hold, their difference and its paired interval."""
-    if task.card.metric not in MEAN_METRICS:
+    if task.card.metric not in MEAN_METRICS and not _judged(task.card.metric):
         return _tax_none(f"n/a: {task.card.metric} is not a mean of per-example scores"), None
     plain_by = _by_example(plain, task)
     shared = [i for i in constrained if i in plain_by]
@@ -152,13 +158,15 @@ def task_following(
         tax, tax_reps = _tax(task, groups, plain, resamples)
     else:
         tax, tax_reps = _tax_none("n/a: the task's own constraints (no unconstrained run)"), None
-    accuracy = task.card.metric == "accuracy"
-    joint = sum(bool(r.if_strict) and r.score == 1 for r in followed) / len(followed) if accuracy else None
+    right_or_wrong = task.card.metric == "accuracy" or _judged(task.card.metric)  # per-example 1 or 0
+    scored = [r for r in followed if r.score == r.score]  # an unjudged answer (NaN) is neither
+    joint = sum(bool(r.if_strict) and r.score == 1 for r in scored) / len(scored) if right_or_wrong and scored else None
     row = {
         "model": model,
         "task": task.name,
         "dimension": task.card.dimension,
         "metric": task.card.metric,
+        "scored_by": "judge" if _judged(task.card.metric) else "rules",
         "source": source,
         "examples": len(groups),
         "records": len(followed),
@@ -177,6 +185,11 @@ def task_following(
     return TaskFollowing(row, strict_reps, loose_reps, tax_reps, families)
 
 
+def _judged(metric: str) -> bool:
+    """Whether a task's score is an LLM judge's verdict (reported apart from rule-scored tasks)."""
+    return "judge" in METRICS[metric].needs
+
+
 def _tax_none(note: str) -> dict[str, Any]:
     keys = ("plain_score", "constrained_score", "tax", "tax_ci_low", "tax_ci_high")
     return {**dict.fromkeys(keys), "shared_examples": 0, "tax_note": note}
@@ -186,8 +199,13 @@ def _tax_none(note: str) -> dict[str, Any]:
 
 
 def reference_systems(mains: dict[str, Submission]) -> list[str]:
-    """The board's reference systems: submissions whose adapter spec starts with ``cascade``, by name."""
-    return sorted(name for name, s in mains.items() if s.card.adapter.startswith(REFERENCE_ADAPTER))
+    """The board's reference systems: cascades (adapter spec ``cascade``, not ``cascade-speak``).
+
+    Those reading oracle transcripts (``text_view`` oracle: no recognition errors) come first, then by name.
+    """
+    cascades = [s for s in mains.values() if s.card.adapter.partition(":")[0] == REFERENCE_ADAPTER]
+    return [s.card.name for s in sorted(cascades, key=lambda s: (s.card.adapter_args.get("text_view") != "oracle",
+                                                                  s.card.name))]  # fmt: skip
 
 
 def reference_of(sub: Submission, board_reference: str | None) -> str | None:
@@ -229,9 +247,12 @@ def summary_row(parts: Sequence[TaskFollowing]) -> dict[str, Any]:
     """Means over tasks of the per-task columns (IF, checks, tax and joint success), with intervals."""
     rows = [p.row for p in parts]
     taxed = [p for p in parts if p.row["metric"] == "accuracy" and p.tax_reps is not None]
+    judged = [p for p in parts if p.row["scored_by"] == "judge"]
+    judged_taxed = [p for p in judged if p.tax_reps is not None and p.row["tax"] is not None]
     s_lo, s_hi = _mean_ci([p.strict_reps for p in parts])
     l_lo, l_hi = _mean_ci([p.loose_reps for p in parts])
     t_lo, t_hi = _mean_ci([p.tax_reps for p in taxed if p.tax_reps is not None])
+    j_lo, j_hi = _mean_ci([p.tax_reps for p in judged_taxed if p.tax_reps is not None])
     return {
         "tasks": len(rows),
         "if_strict": _mean([r["if_strict"] for r in rows]),
@@ -246,7 +267,12 @@ def summary_row(parts: Sequence[TaskFollowing]) -> dict[str, Any]:
         "tax": _mean([p.row["tax"] for p in taxed]),
         "tax_ci_low": t_lo,
         "tax_ci_high": t_hi,
-        "joint_success": _mean([r["joint_success"] for r in rows]),
+        "joint_success": _mean([r["joint_success"] for r in rows if r["scored_by"] == "rules"]),
+        "judged_tasks": len(judged),
+        "judged_tax": _mean([p.row["tax"] for p in judged_taxed]),
+        "judged_tax_ci_low": j_lo,
+        "judged_tax_ci_high": j_hi,
+        "judged_joint_success": _mean([p.row["joint_success"] for p in judged]),
     }
 
 

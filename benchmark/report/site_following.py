@@ -77,18 +77,27 @@ def _model_rows(rows: Sequence[dict[str, Any]], prefix: str) -> list[list[str]]:
     return [
         [_model(r["model"], prefix) + " " + _reference(r), str(r["tasks"]), _ci(r, "if_strict"), _ci(r, "if_loose")]
         + [_n(r["check_strict"]), _n(r["check_loose"]), _ci(r, "tax"), _n(r["joint_success"])]
-        + [_n(r["forgetting"]), _e(r["reference_model"] or "–")]
+        + [_judged(r), _n(r["forgetting"]), _e(r["reference_model"] or "–")]
         for r in rows
     ]
 
 
 MODEL_HEADERS = ["model", "tasks", "IF strict", "IF loose", "per check strict", "per check loose", "tax", "joint"]
+MODEL_HEADERS += ["judged tasks: tax, joint"]
+
+
+def _judged(r: dict[str, Any]) -> str:
+    """Tasks scored by an LLM judge, apart from the rule-scored columns: their tax and joint success."""
+    if not r["judged_tasks"]:
+        return "–"
+    return f"{r['judged_tasks']} task(s): {_ci(r, 'judged_tax')}, {_n(r['judged_joint_success'])}"
 
 
 def _task_rows(rows: Sequence[dict[str, Any]], prefix: str) -> list[list[str]]:
     return [
         [_model(r["model"], prefix), f'<a href="{prefix}tasks/{_e(r["task"])}.html">{_e(r["task"])}</a>']
-        + [_e(r["metric"]), _e(r["source"]), _ci(r, "if_strict"), _ci(r, "if_loose"), _n(r["check_strict"])]
+        + [_e(r["metric"] + (" (judge)" if r["scored_by"] == "judge" else "")), _e(r["source"])]
+        + [_ci(r, "if_strict"), _ci(r, "if_loose"), _n(r["check_strict"])]
         + [
             _n(r["plain_score"]),
             _n(r["constrained_score"]),
