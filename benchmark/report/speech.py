@@ -45,22 +45,13 @@ from benchmark.task.folder import Task
 
 ROLES = ("reference", "model", "floor")
 """Row roles, in the order the board lists them."""
-ADAPTER_ROLES = {"reference": "reference", "silence": "floor", "copy-input": "floor"}
-"""Registry adapter families with a fixed role (``bench run --model silence``...); a reference system's card also
-says so itself (``reference_system``)."""
-CLASS_ROLES = {"ReferenceAdapter": "reference", "SilenceAdapter": "floor", "CopyInputAdapter": "floor"}
-"""The same systems run as objects (``evaluate(obj)`` records the spec ``module:Class``)."""
 WER_CEILING = 0.35
 """The most WER a reference row may have: its audio is the clean reference speech."""
 
 
 def role_of(card: ModelCard) -> str:
-    """``reference``, ``floor`` or ``model``: the card's ``reference_system`` flag, else its adapter spec."""
-    if card.reference_system:
-        return "reference"
-    family = card.adapter.partition(":")[0]
-    cls = card.adapter.rpartition(":")[2]
-    return ADAPTER_ROLES.get(family) or CLASS_ROLES.get(cls) or "model"
+    """``reference``, ``floor`` or ``model``: what the card says (``reference_system``, ``floor_system``)."""
+    return "reference" if card.reference_system else "floor" if card.floor_system else "model"
 
 
 class _Scored(NamedTuple):

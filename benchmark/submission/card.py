@@ -52,6 +52,9 @@ class ModelCard(BaseModel):
     """A reference system, not a model under evaluation: it reads what a model never gets (the task's reference
     audio, or each example's oracle transcript). The board marks its rows as the ceiling and the sanity check
     of the scorers."""
+    floor_system: bool = False
+    """A floor, not a model under evaluation: a system that does not attempt the task (silence, the input
+    returned unchanged). The speech board lists its rows below the models and the sanity gates compare with it."""
     text_view: str | None = None
     """A cascade's text view: ``oracle`` reads the examples' transcripts where the task has them (forgetting's
     reference: the text backbone without recognition errors)."""

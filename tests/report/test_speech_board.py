@@ -49,6 +49,9 @@ class CopyInputAdapter(Adapter):
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
         return [AudioAnswer(samples=q.audio[0], rate=16_000, text="here it is") for q in batch]
 
+    def info(self) -> dict[str, object]:
+        return {"floor_system": True}
+
 
 class Patchy(Adapter):
     """A model: the clean answer on even examples, no audio on every fourth, the input otherwise."""
@@ -225,7 +228,7 @@ def test_a_reference_no_better_than_the_floor_fails_its_gate(boards, tmp_path: P
     evaluate(NoisyReference(), AUDIO, subs, tasks_root=tasks, name="bad-ref")
     evaluate(CopyInputAdapter(), AUDIO, subs, tasks_root=tasks, name="copy")
     card = json.loads((subs / "bad-ref" / "model.json").read_text())
-    (subs / "bad-ref" / "model.json").write_text(json.dumps({**card, "adapter": "reference"}))
+    (subs / "bad-ref" / "model.json").write_text(json.dumps({**card, "reference_system": True}))
     assert role_of(read_model_card(subs / "bad-ref")) == "reference"
     lb = _build(subs, tasks, tmp_path)
     gate = _one(lb.speech_gates, gate="reference-beats-floors")
