@@ -6,12 +6,14 @@ source's own columns (instance name, hub path, pinned revision, category, note, 
 and adds what this harness needs, derived by the rules below so that a reader can check every row:
 
 - ``task_type``: the source category. Classification -> ``classification``; Regression ->
-  ``regression``; Text generation -> ``generation``; Speech or Audio generation -> ``audio`` (not
-  importable until audio-output tasks land).
+  ``regression``; Text generation -> ``generation``; Speech or Audio generation -> ``audio`` (the
+  answer is audio; ``hf_audio`` reads its columns).
 - ``metric``: classification -> ``accuracy``; regression -> ``pearson`` for human ratings (the name says
   MOS or Scoring), else ``mae``; generation -> ``bleu`` for translation, ``cer`` for transcription of
   Mandarin (Zh, code-switched Mandarin-English), ``wer`` for other transcription (speech, lyric and
-  phoneme recognition), else ``judge`` (open-ended answers need an LLM-judged metric); audio -> empty.
+  phoneme recognition), else ``judge`` (open-ended answers need an LLM-judged metric); audio -> the first
+  of ``hf_audio.default_metrics`` for the shape the family names (``AUDIO_SHAPES``: separation ``SI-SDRi``,
+  enhancement ``PESQ-WB``, else ``F0-mean-diff[pyworld]``); the import adds the shape's other metrics.
 - ``dimension``: the first rule in ``DIMENSION_RULES`` whose pattern matches the task family (the
   instance name up to its first ``_``), or, for music, a music dataset in the full name; the source's
   Music and Audio flags are honoured first; anything else is ``content``.
@@ -31,6 +33,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from benchmark.authoring.hf_audio import default_metrics
 from benchmark.scoring.metrics import METRICS
 from benchmark.task import DIMENSIONS, NAME_PATTERN
 
@@ -87,6 +90,11 @@ DIMENSION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 """Ordered (dimension, pattern on the task family); the first match wins, after the music rule."""
+AUDIO_SHAPES: tuple[tuple[re.Pattern[str], tuple[int, int, bool]], ...] = (
+    (re.compile(r"Separation|SuperbSS$"), (2, 1, False)),  # (references, inputs, distractors)
+    (re.compile(r"Enhancement|Denois|SuperbSE$"), (1, 1, False)),
+    (re.compile(r"Conversion"), (1, 1, True)),
+)  # the first match of an audio row's family wins; else synthesis (1, 0, False)
 
 
 class CatalogError(Exception):
@@ -117,11 +125,11 @@ class CatalogRow(BaseModel):
     note: str = ""
     """The source's note on the instance, verbatim."""
     task_type: CatalogTaskType
-    """Our task type; ``audio`` rows need audio-output tasks and are skipped at import."""
+    """Our task type; the answer of an ``audio`` row is audio."""
     dimension: Literal["content", "speaker", "semantics", "paralinguistics", "degradation", "audio", "music"]
     """Our leaderboard dimension."""
     metric: str
-    """A registered metric, ``judge`` (needs the judged metric), or empty for ``audio`` rows."""
+    """A registered metric of the row's task type (an audio metric for ``audio`` rows), or ``judge``."""
     license: str = ""
     """SPDX id of the data where known; empty means: read it from the dataset card at import."""
 
@@ -148,10 +156,7 @@ class CatalogRow(BaseModel):
 
     @model_validator(mode="after")
     def _metric(self) -> CatalogRow:
-        if self.task_type == "audio":
-            if self.metric:
-                raise ValueError("audio rows name no metric until audio-output metrics exist")
-        elif self.metric not in KNOWN_METRICS:
+        if self.metric not in KNOWN_METRICS:
             raise ValueError(f"metric {self.metric!r} is not one of {sorted(KNOWN_METRICS)}")
         elif METRICS[self.metric].task_type != self.task_type:
             raise ValueError(f"metric {self.metric!r} does not score {self.task_type} tasks")
@@ -159,9 +164,7 @@ class CatalogRow(BaseModel):
 
     @property
     def skip_reason(self) -> str | None:
-        """Why this row cannot be imported yet, or None."""
-        if self.task_type == "audio":
-            return "needs audio-output tasks (issue: audio answers)"
+        """Why this row cannot be imported yet, or None (every task type is importable today)."""
         return None
 
 
@@ -198,6 +201,9 @@ def derive_metric(instance: str, task_type: str) -> str:
         return "accuracy"
     if task_type == "regression":
         return "pearson" if re.search(r"MOS|[Ss]coring", instance) else "mae"
+    if task_type == "audio":
+        shape = next((s for pattern, s in AUDIO_SHAPES if pattern.search(fam)), (1, 0, False))
+        return default_metrics(*shape)[0]
     if task_type != "generation":
         return ""
     if re.search(r"Translation|SuperbST$", fam):

@@ -2,124 +2,34 @@
 
 A Dynamic-SUPERB instance has the columns ``file``, ``audio``, ``instruction`` and
 ``label`` (and ``audio2``... for multi-audio tasks, or other columns typed ``Audio``). Audio is
-read with ``Audio(decode=False)`` and decoded with soundfile, so no torchcodec is needed. The
-licence and download size of a hub instance come from its dataset card and file list
-(``hub_info``); a local copy's licence from the ``README.md`` front matter next to it.
+read with ``Audio(decode=False)`` and decoded with soundfile, so no torchcodec is needed (``hf_source``).
+An instance whose answer is audio (``task_type="audio"``: the ``label`` column holds audio) is
+read and written by ``hf_audio``, which documents its columns. The licence and download size of a
+hub instance come from its dataset card and file list (``hub_info``); a local copy's licence from
+the ``README.md`` front matter next to it.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
-import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from benchmark.authoring import hf_audio
+from benchmark.authoring.hf_source import ConversionError, audio_columns, decode, load_source, rows, safe_id
 from benchmark.task import METRICS_BY_TASK_TYPE, MIN_INSTRUCTIONS, Example, TaskCard, load_task, safejson
-from benchmark.task.audio import MAX_FILE_BYTES, MAX_SECONDS, SAMPLE_RATE, AudioError, read_audio
+from benchmark.task.audio import SAMPLE_RATE
 from benchmark.task.card import NON_REDISTRIBUTABLE_LICENSES, REDISTRIBUTABLE_LICENSES
 from benchmark.task.writer import TaskWriter
 
-AUDIO_COLUMN = re.compile(r"^audio(\d*)$")
-HF_SPLIT_TO_OURS = {"train": "train", "test": "test", "validation": "test", "dev": "test"}
 MARKER = ".import.json"
 """File in a task folder written by a catalog import: the instance, hub path and revision it came from."""
 LOCAL_USE_LICENSE = "LicenseRef-DynamicSUPERB-local-use-only"
 """Recorded when neither the catalog nor the dataset card names a licence: not for redistribution."""
 _SPDX_BY_LOWER = {x.lower(): x for x in REDISTRIBUTABLE_LICENSES | NON_REDISTRIBUTABLE_LICENSES}
-
-
-class ConversionError(Exception):
-    """The source cannot be converted; the message says what to change."""
-
-
-def load_source(source: str, revision: str | None = None) -> dict[str, Any]:
-    """Load every split of ``source``: a ``save_to_disk`` folder, parquet files, or a hub id.
-
-    Raises:
-        ConversionError: datasets is not installed, or the hub cannot be reached.
-    """
-    try:
-        import datasets
-    except ImportError as exc:
-        raise ConversionError("this needs the hf extra: pip install 'speech-benchmark[hf]'") from exc
-    path = Path(source)
-    if path.exists():
-        try:
-            return _load_local(datasets, path)
-        except ConversionError:
-            raise
-        except Exception as exc:  # pyarrow and datasets raise many types for a damaged file
-            first = str(exc).splitlines()[0][:300] if str(exc) else ""
-            cause = exc.__cause__
-            detail = f"{type(exc).__name__}: {first}" + (f" ({type(cause).__name__}: {cause})" if cause else "")
-            raise ConversionError(f"{source}: cannot be read as a dataset ({detail[:500]})") from exc
-    try:
-        loaded = datasets.load_dataset(source, revision=revision)
-    except Exception as exc:  # the hub client raises many types; all mean "not reachable here"
-        raise ConversionError(
-            f"cannot load {source!r} from the hub ({type(exc).__name__}: {exc}). Offline, download it "
-            f"first (`hf download --repo-type dataset {source} --local-dir DIR`) and pass DIR."
-        ) from exc
-    return dict(loaded)
-
-
-def _load_local(datasets: Any, path: Path) -> dict[str, Any]:
-    if path.is_dir() and any((path / n).exists() for n in ("dataset_dict.json", "state.json")):
-        loaded = datasets.load_from_disk(str(path))
-        return dict(loaded) if isinstance(loaded, datasets.DatasetDict) else {"test": loaded}
-    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
-    if not files:
-        raise ConversionError(f"{path} holds neither a save_to_disk dataset nor parquet files")
-    by_split: dict[str, list[str]] = {}
-    for f in files:
-        split = next((s for s in HF_SPLIT_TO_OURS if f.name.startswith(s)), "test")
-        by_split.setdefault(split, []).append(str(f))
-    return dict(datasets.load_dataset("parquet", data_files=by_split))
-
-
-def _audio_columns(columns: list[str], features: Any = None) -> list[str]:
-    """``audio``, ``audio2``... in order, then any other column typed ``Audio`` (e.g. ``enrollment``)."""
-    found = sorted(
-        (c for c in columns if AUDIO_COLUMN.match(c)),
-        key=lambda c: int(AUDIO_COLUMN.match(c).group(1) or 1),  # type: ignore[union-attr]
-    )
-    features = features or {}
-    typed = [c for c in columns if c not in found and type(features.get(c)).__name__ == "Audio"]
-    return found + typed
-
-
-def _decode(cell: dict[str, Any] | None, where: str) -> np.ndarray:
-    """Decode an audio cell (bytes, or a path to a regular file) within the limits of ``read_audio``."""
-    if not isinstance(cell, dict) or (cell.get("bytes") is None and not cell.get("path")):
-        raise ConversionError(f"{where}: the audio cell is empty")
-    data, path = cell.get("bytes"), cell.get("path")
-    if data is not None and not isinstance(data, bytes):
-        raise ConversionError(f"{where}: the audio cell holds {type(data).__name__}, not bytes")
-    if data is None and not (isinstance(path, str) and os.path.isfile(path)):
-        raise ConversionError(f"{where}: the audio cell names {str(path)[:200]!r}, which is not a file")
-    source: io.BytesIO | str = io.BytesIO(data) if data is not None else str(path)
-    try:
-        return read_audio(source, SAMPLE_RATE, MAX_SECONDS)
-    except AudioError as exc:
-        raise ConversionError(f"{where}: {exc.code} {exc}") from exc
-
-
-def _safe_id(file_value: Any, index: int, used: set[str]) -> str:
-    stem = Path(str(file_value)).stem if file_value else ""
-    base = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).strip("._-")[:100] or f"{index:05d}"
-    candidate, n = base, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{base}-{n}"
-    used.add(candidate)
-    return candidate
+__all__ = ["ConversionError", "export_hf", "import_hf", "load_source"]
 
 
 def _label(value: Any, task_type: str, where: str) -> str | float:
@@ -135,39 +45,6 @@ def _label(value: Any, task_type: str, where: str) -> str | float:
         return str(value).strip()
     except ValueError as exc:  # e.g. an integer too long to print
         raise ConversionError(f"{where}: label cannot be read as text ({exc})") from exc
-
-
-def _rows(splits: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    import datasets
-
-    for hf_split, ds in splits.items():
-        ours = HF_SPLIT_TO_OURS.get(hf_split, "test")
-        for col in _audio_columns(ds.column_names, ds.features):
-            try:
-                ds = ds.cast_column(col, datasets.Audio(decode=False))
-            except Exception as exc:  # pyarrow raises many types for a column of the wrong shape
-                raise ConversionError(f"split {hf_split} column {col} is not an audio column ({exc})"[:500]) from exc
-            _check_cell_sizes(ds, col, hf_split)
-        for i, row in enumerate(ds):
-            yield ours, i, row
-
-
-def _check_cell_sizes(ds: Any, col: str, split: str) -> None:
-    """Refuse an audio cell over the size cap before any row is turned into Python bytes.
-
-    Raises:
-        ConversionError: a cell holds more than ``MAX_FILE_BYTES`` bytes.
-    """
-    import pyarrow.compute as pc
-
-    sizes = pc.binary_length(pc.struct_field(ds.data.column(col), "bytes"))
-    biggest = pc.max(sizes).as_py()
-    if biggest is not None and biggest > MAX_FILE_BYTES:
-        row = pc.index(sizes, biggest).as_py()
-        raise ConversionError(
-            f"split {split} row {row} column {col}: the audio cell holds {biggest} bytes, over the "
-            f"{MAX_FILE_BYTES} byte cap (T314); shorten the clip or encode it as FLAC"
-        )
 
 
 def import_hf(
@@ -196,15 +73,25 @@ def import_hf(
     """
     splits = load_source(source, revision)
     first = next(iter(splits.values()))
-    audio_cols = _audio_columns(first.column_names, first.features)
-    missing = [c for c in ("instruction", "label") if c not in first.column_names]
-    if missing or not audio_cols:
-        raise ConversionError(f"{source}: missing column(s) {missing or ['audio']}; found {first.column_names}")
+    roles = None
+    if task_type == "audio":  # the answer is audio: see hf_audio for the columns
+        roles = hf_audio.column_roles(first.column_names, first.features, source)
+        audio_cols = list(roles.inputs)
+    else:
+        audio_cols = audio_columns(first.column_names, first.features)
+        missing = [c for c in ("instruction", "label") if c not in first.column_names]
+        if missing or not audio_cols:
+            raise ConversionError(f"{source}: missing column(s) {missing or ['audio']}; found {first.column_names}")
     folder = out_root / name
     if folder.exists():
         raise ConversionError(f"{folder} already exists; remove it or choose another --name")
     with TaskWriter(folder) as writer:
-        examples = _convert_rows(splits, source, audio_cols, task_type, writer)
+        audio_fields = None
+        if roles is not None:
+            examples, longest = hf_audio.convert_rows(splits, source, roles, writer)
+            audio_fields = hf_audio.card_fields(roles, metric, longest, languages)
+        else:
+            examples = _convert_rows(splits, source, audio_cols, task_type, writer)
         card = _card(
             source,
             revision,
@@ -218,7 +105,10 @@ def import_hf(
             examples,
             extra_instructions or [],
             len(audio_cols),
+            audio_fields,
         )
+        if roles is not None:
+            hf_audio.check_needs(card, examples, source)
         if marker is not None:
             (writer.staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
         writer.finish(card, examples, _readme(card, examples, source, revision))
@@ -232,13 +122,13 @@ def _convert_rows(
     """Write every row's clips and return its examples (ids made safe and unique)."""
     examples: list[Example] = []
     used: set[str] = set()
-    for split, i, row in _rows(splits):
+    for split, i, row in rows(splits):
         where = f"{source} split {split} row {i}"
-        ex_id = _safe_id(row.get("file") or row.get("file1"), len(used), used)
+        ex_id = safe_id(row.get("file") or row.get("file1"), len(used), used)
         paths = []
         for k, col in enumerate(audio_cols):
             rel = f"audio/{ex_id}.flac" if k == 0 else f"audio/{ex_id}_{k + 1}.flac"
-            paths.append(writer.clip(rel, _decode(row[col], f"{where} column {col}")))
+            paths.append(writer.clip(rel, decode(row[col], f"{where} column {col}")))
         examples.append(
             Example(
                 id=ex_id,
@@ -264,6 +154,7 @@ def _card(
     examples: list[Example],
     extra: list[str],
     audio_inputs: int,
+    audio_fields: dict[str, Any] | None = None,
 ) -> TaskCard:
     instructions = list(dict.fromkeys([e.instruction for e in examples if e.instruction] + extra))[:20]
     if len(instructions) < MIN_INSTRUCTIONS:
@@ -292,7 +183,7 @@ def _card(
         },
         "languages": languages or [],
         "authors": ["Dynamic-SUPERB contributors"],
-    }
+    } | (audio_fields or {})  # an audio answer's metric and output block (hf_audio.card_fields)
     if task_type == "classification":
         data["labels"] = sorted({str(e.label) for e in examples})
     local_use = license_id == LOCAL_USE_LICENSE
@@ -331,14 +222,18 @@ Revision: {revision or "not pinned"}.
 
 ## Example
 
-- instruction: "{first.instruction or card.instructions[0]}"
+{hf_audio.readme_lines(card, first) if card.task_type == "audio" else _example_lines(card, first, chance)}
+"""
+
+
+def _example_lines(card: TaskCard, first: Example, chance: str) -> str:
+    return f"""- instruction: "{first.instruction or card.instructions[0]}"
 - audio: `{first.audio_paths[0]}`
 - label: `{first.label}`
 
 ## Baseline
 
-{chance or "Run `bench run --model majority` for the chance level."}
-"""
+{chance or "Run `bench run --model majority` for the chance level."}"""
 
 
 def spdx_license(value: Any) -> str | None:
@@ -386,40 +281,47 @@ def _licence_text(license_id: str) -> str:
 
 
 def export_hf(task_path: Path, out: Path) -> list[Path]:
-    """Write a task as Dynamic-SUPERB-style parquet files, one per split, under ``out/data``."""
+    """Write a task as Dynamic-SUPERB-style parquet files, one per split, under ``out/data``.
+
+    An audio-answer task's label is audio, with its further columns (``hf_audio.export_layout``).
+    """
     import datasets
 
     task = load_task(task_path)
-    n_audio = task.card.audio_inputs
-    audio_cols = ["audio"] + [f"audio{k}" for k in range(2, n_audio + 1)]
+    audio_cols = ["audio" if k == 1 else f"audio{k}" for k in range(1, task.card.audio_inputs + 1)]
+    answer = hf_audio.export_layout(task) if task.card.task_type == "audio" else {"label": "text"}
+    sound = audio_cols + [c for c, kind in answer.items() if kind == "audio"]
     # Built as plain {bytes, path} structs, then cast: encoding through the Audio feature
     # would need torchcodec, casting the storage does not.
     struct = {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}
+    string = datasets.Value("string")
     features = datasets.Features(
         {
-            "file": datasets.Value("string"),
+            "file": string,
             **{c: struct for c in audio_cols},
-            "instruction": datasets.Value("string"),
-            "label": datasets.Value("string"),
+            "instruction": string,
+            **{c: struct if kind == "audio" else string for c, kind in answer.items()},
         }
     )
     (out / "data").mkdir(parents=True, exist_ok=True)
     written = []
     for split in ("train", "test"):
-        rows = task.split(split)
-        if not rows:
+        examples = task.split(split)
+        if not examples:
             continue
-        columns: dict[str, list[Any]] = {"file": [], "instruction": [], "label": []}
-        columns.update({c: [] for c in audio_cols})
-        for ex in rows:
+        columns: dict[str, list[Any]] = {c: [] for c in features}
+        for ex in examples:
             columns["file"].append(ex.id)
             columns["instruction"].append(task.instruction_for(ex))
-            columns["label"].append(str(ex.label))
             for col, path in zip(audio_cols, task.audio_files(ex), strict=True):
                 columns[col].append({"bytes": path.read_bytes(), "path": path.name})
+            audio_task = task.card.task_type == "audio"
+            cells = hf_audio.export_cells(task, ex, answer) if audio_task else {"label": str(ex.label)}
+            for col, value in cells.items():
+                columns[col].append(value)
         target = out / "data" / f"{split}-00000-of-00001.parquet"
         ds = datasets.Dataset.from_dict(columns, features=features)
-        for col in audio_cols:
+        for col in sound:
             ds = ds.cast_column(col, datasets.Audio(sampling_rate=SAMPLE_RATE, decode=False))
         ds.to_parquet(str(target))
         written.append(target)

@@ -58,6 +58,14 @@ def default_instructions(task_type: str, labels: list[str] | None) -> list[str]:
             "Give your numeric estimate for the audio.",
             "Reply with one number describing this recording.",
         ]
+    if task_type == "audio":
+        return [
+            "Listen to the audio and answer with speech: return your answer as audio.",
+            "Respond to the recording out loud; your answer is an audio clip.",
+            "Produce the audio this clip calls for.",
+            "After listening, speak your answer (return audio, not text).",
+            "Return one audio clip that answers the recording.",
+        ]
     return [
         "Listen to the audio and write your answer as text.",
         "Respond to the recording in writing.",
@@ -113,6 +121,8 @@ def new_task(
         "source": {"dataset": "", "url": "", "citation": "", "notes": "TODO: how the data was made"},
         "languages": languages or [],
         "authors": authors or ["TODO: your name"],
+        # An audio answer: one clip of at most 30 s in any voice; edit sources, speaker and metrics to the task.
+        **({"output": {"sources": 1, "max_seconds": 30.0, "speaker": "any"}} if task_type == "audio" else {}),
     }
     try:
         card = TaskCard.model_validate(card_data)

@@ -87,7 +87,9 @@ def new_task(
     dimension: Annotated[
         str, typer.Option(help="content, speaker, semantics, paralinguistics, degradation, audio or music.")
     ],
-    task_type: Annotated[str, typer.Option(help="classification, regression or generation.")],
+    task_type: Annotated[
+        str, typer.Option(help="classification, regression, generation, open (no reference answer) or audio.")
+    ],
     labels: Annotated[str | None, typer.Option(help="Comma-separated labels (classification).")] = None,
     metric: Annotated[str | None, typer.Option(help="Metric (default: the first for the task type).")] = None,
     license_id: Annotated[str, typer.Option("--license", help="SPDX licence id of the data.")] = "CC-BY-4.0",
@@ -134,7 +136,7 @@ def import_hf(
     revision: Annotated[str | None, typer.Option(help="Hub commit to pin (recorded in task.json).")] = None,
     task_type: Annotated[
         str | None,
-        typer.Option(help="classification (default), regression or generation (with --catalog: a filter)."),
+        typer.Option(help="classification (default), regression, generation or audio (with --catalog: a filter)."),
     ] = None,
     metric: Annotated[str | None, typer.Option(help="Metric (default: the first for the task type).")] = None,
     description: Annotated[str | None, typer.Option(help="One or two sentences.")] = None,
