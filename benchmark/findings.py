@@ -85,7 +85,11 @@ CODES: dict[str, tuple[Level, str, str]] = {
     ),
     "T150": ("error", "audio task without an output block", 'add "output": {"sources", "max_seconds", "speaker"}'),
     "T151": ("error", "output block on a task whose answer is text", 'remove "output" or set "task_type": "audio"'),
-    "T152": ("error", "output block value out of range", "use 1 to 8 sources and at most 60 seconds"),
+    "T152": (
+        "error",
+        "output block value out of range, or a metric that cannot score its sources",
+        "use 1 to 8 sources and at most 60 seconds; with several sources, separation metrics (SI-SDR, SI-SDRi)",
+    ),
     "T153": (
         "error",
         "an example lacks what a metric of the task needs",

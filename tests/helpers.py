@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -195,19 +197,36 @@ def make_suite(root: Path) -> Path:
     return root
 
 
+def tone_wav(text: str, sr: int = 24_000) -> bytes:
+    """A 440 Hz tone as 16-bit mono WAV bytes (OpenAI's 24 kHz), 0.2 s plus 0.05 s per character of ``text``."""
+    samples = (tone(440.0, 0.2 + 0.05 * len(text), sr) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
 class ChatServer:
     """A loopback HTTP server speaking the OpenAI chat-completions protocol, for client tests.
 
     ``reply(prompt)`` gives the assistant text for the last message; ``fail_first`` answers the
     first request with HTTP 503 to exercise retries; ``script`` lists raw ``(status, body)`` answers
-    given to the first requests (errors, malformed JSON). ``calls`` records request bodies and auth headers.
+    given to the first requests (errors, malformed JSON). ``calls`` records request bodies, auth headers
+    and paths.
+
+    It speaks too: a chat request with ``"modalities": [..., "audio"]`` gets the reply's text as
+    ``message.audio.transcript`` and ``speak(text)`` (WAV bytes; default ``tone_wav``) as base64
+    ``message.audio.data``, with ``content`` null, as OpenAI answers; ``speak`` returning None gives a
+    reply without audio (the text in ``content``). ``POST .../audio/speech`` answers ``speak(input)``'s bytes.
     """
 
-    def __init__(self, reply, fail_first: bool = False, script: list[tuple[int, bytes]] | None = None) -> None:
+    def __init__(
+        self, reply, fail_first: bool = False, script: list[tuple[int, bytes]] | None = None, speak=None
+    ) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         server = self
+        speaker = speak or tone_wav
         self.calls: list[dict[str, Any]] = []
         self.fail_first = fail_first
         self.script = list(script or [])
@@ -215,7 +234,7 @@ class ChatServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.calls.append({"body": body, "auth": self.headers.get("Authorization")})
+                server.calls.append({"body": body, "auth": self.headers.get("Authorization"), "path": self.path})
                 if server.fail_first:
                     server.fail_first = False
                     self.send_response(503)
@@ -228,10 +247,20 @@ class ChatServer:
                     self.end_headers()
                     self.wfile.write(raw)
                     return
+                if self.path.endswith("/audio/speech"):
+                    self._send(speaker(body["input"]) or b"", "audio/wav")
+                    return
                 text = reply(body["messages"][-1]["content"])
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                wav = speaker(text) if "audio" in body.get("modalities", []) else None
+                if wav is not None:
+                    audio = {"id": "audio_0", "data": base64.b64encode(wav).decode(), "transcript": text}
+                    message.update(content=None, audio={**audio, "expires_at": 0})
+                self._send(json.dumps({"choices": [{"message": message}]}).encode(), "application/json")
+
+            def _send(self, data: bytes, kind: str) -> None:
                 self.send_response(200)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

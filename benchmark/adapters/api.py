@@ -13,22 +13,38 @@ listens). The key is read from the environment variable ``api_key_env`` names;
 only that name is ever recorded. Replies are cached on disk (under ``cache_dir``, default
 ``$XDG_CACHE_HOME/speech-benchmark/api``) keyed by the whole request, so a resumed
 or repeated run never pays twice.
+
+An ``audio`` task (the answer is speech) asks for a spoken reply, OpenAI style:
+``"modalities": ["text", "audio"], "audio": {"voice": VOICE, "format": "wav"}`` (``--model-arg
+voice=``, default ``alloy``), and reads ``choices[0].message.audio`` (base64 WAV ``data`` and its
+``transcript``). ``--model-arg endpoint=speech`` posts each example's text to ``/audio/speech``
+instead (``{"model", "input", "voice", "response_format": "wav"}``: text-to-speech models) and keeps
+the bytes. A reply without audio is kept as missing audio with whatever text came.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import io
+import json
 import os
+import random
 import re
+import time
+import urllib.error
+import urllib.request
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
-from benchmark.adapters.base import Adapter, AdapterError, OptionError, Query, float_option, int_option
+from benchmark.adapters.base import Adapter, AdapterError, Answer, OptionError, Query, float_option, int_option
 from benchmark.endpoint import ChatEndpoint, EndpointError, Message, ResponseCache
+from benchmark.endpoint import _server_message as server_message
+from benchmark.scoring.speech.answer import AudioAnswer
 from benchmark.task.card import TaskCard
 
 SR = 16_000
@@ -48,11 +64,13 @@ def wav_base64(clip: np.ndarray, sr: int = SR) -> str:
 
 
 def audio_message(query: Query, system: str | None = None) -> list[Message]:
-    """The chat for one query: an optional system turn, then the clips in order and the instruction."""
+    """The chat for one query: an optional system turn, then the clips in order, the instruction and the text."""
     parts: list[dict[str, object]] = [
         {"type": "input_audio", "input_audio": {"data": wav_base64(clip), "format": "wav"}} for clip in query.audio
     ]
     parts.append({"type": "text", "text": query.instruction})
+    if query.text is not None:
+        parts.append({"type": "text", "text": query.text})
     head: list[Message] = [{"role": "system", "content": system}] if system else []
     return [*head, {"role": "user", "content": parts}]
 
@@ -60,6 +78,94 @@ def audio_message(query: Query, system: str | None = None) -> list[Message]:
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/speech-benchmark/api`` (``~/.cache`` when unset)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speech-benchmark" / "api"
+
+
+def _message_parts(raw: bytes) -> str:
+    """A spoken chat reply kept as one JSON string: its ``content``, ``audio`` (base64) and ``transcript``.
+
+    Raises:
+        EndpointError: the body is not JSON or has no ``choices[0].message``.
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise EndpointError(f"the server returned malformed JSON ({exc}): {raw[:120]!r}") from exc
+    try:
+        message = data["choices"][0]["message"]
+        audio = message.get("audio") or {}
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise EndpointError(f"the server's JSON has no choices[0].message: {str(data)[:160]}") from exc
+    audio = audio if isinstance(audio, dict) else {}
+    return json.dumps(
+        {"content": message.get("content"), "audio": audio.get("data"), "transcript": audio.get("transcript")}
+    )
+
+
+def _speech_bytes(raw: bytes) -> str:
+    """An ``/audio/speech`` reply (the audio file itself) kept as one JSON string, its bytes in base64."""
+    return json.dumps({"audio": base64.b64encode(raw).decode("ascii")})
+
+
+class AudioEndpoint(ChatEndpoint):
+    """A spoken reply: chat completions with ``modalities`` text and audio, or ``/audio/speech`` (``speech``).
+
+    It shares ``ChatEndpoint``'s body, cache, concurrency and retry policy; a reply is kept (and cached)
+    as a JSON string with the reply's parts, which ``audio_answer`` turns into an ``AudioAnswer``.
+    """
+
+    def __init__(self, base_url: str, model: str, *, voice: str, speech: bool, **options: Any) -> None:
+        super().__init__(base_url, model, **options)
+        self.voice, self.speech = voice, speech
+        self.read: Callable[[bytes], str] = _speech_bytes if speech else _message_parts
+        if speech:
+            self.url = base_url.rstrip("/") + "/audio/speech"
+
+    def body(self, messages: Sequence[Message]) -> dict[str, Any]:
+        """A chat request asking for audio, or (``speech``) the text of the last message to be spoken."""
+        if self.speech:
+            text = messages[-1]["content"]
+            return {"model": self.model, "input": text, "voice": self.voice, "response_format": "wav"}
+        return {
+            **super().body(messages),
+            "modalities": ["text", "audio"],
+            "audio": {"voice": self.voice, "format": "wav"},
+        }
+
+    def _post(self, data: bytes) -> str:
+        # ChatEndpoint._post's retry policy, with a reader for an audio reply instead of the reply's text.
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        last = ""
+        for attempt in range(self.retries + 1):
+            try:
+                request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's URL)
+                    return self.read(response.read())
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code}: {server_message(exc)}"
+                if exc.code != 429 and exc.code < 500:
+                    raise EndpointError(f"{self.url} refused the request ({last})") from exc
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                last = str(getattr(exc, "reason", exc))
+            if attempt < self.retries:
+                time.sleep(random.uniform(0, self.backoff * 2**attempt))
+        message = f"{self.url}: {last} (after {self.retries + 1} tries)"
+        raise EndpointError(message.replace(self._key, "***") if self._key else message)
+
+
+def audio_answer(reply: str) -> AudioAnswer:
+    """The ``AudioAnswer`` of a kept reply: the WAV bytes and the text; no audio: missing, with the text."""
+    parts = json.loads(reply)
+    text = parts.get("transcript") or parts.get("content")
+    encoded = parts.get("audio")
+    if not isinstance(encoded, str) or not encoded:
+        return AudioAnswer(samples=None, text=text)
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        data = encoded.encode()  # kept as it came: the harness scores bytes that do not decode
+    return AudioAnswer(data=data, format="wav", text=text)
 
 
 class ApiAdapter(Adapter):
@@ -78,6 +184,9 @@ class ApiAdapter(Adapter):
         system: str | None = None,
         cache: str = "on",
         cache_dir: str | None = None,
+        voice: str = "alloy",
+        endpoint: str = "chat",
+        audio_max_tokens: object = 2048,
     ) -> None:
         if not spec_argument:
             raise OptionError("api needs the served model name: api:<model> --model-arg base_url=http://host:port/v1")
@@ -88,35 +197,77 @@ class ApiAdapter(Adapter):
             raise OptionError("api_key_env names an environment variable holding the key (e.g. OPENAI_API_KEY)")
         if cache not in ("on", "off"):
             raise OptionError(f"--model-arg cache={cache!r}: use on or off")
+        if endpoint not in ("chat", "speech"):
+            raise OptionError(
+                f"--model-arg endpoint={endpoint!r}: use chat (chat completions) or speech (/audio/speech)"
+            )
         store = ResponseCache(Path(cache_dir) if cache_dir else default_cache_dir()) if cache == "on" else None
-        self.model, self.system = spec_argument, system
-        self.client = ChatEndpoint(
+        self.model, self.system, self.voice, self.endpoint = spec_argument, system, voice, endpoint
+        options: dict[str, Any] = {
+            "api_key_env": api_key_env,
+            "timeout": float_option("timeout", timeout),
+            "retries": int_option("retries", retries),
+            "temperature": float_option("temperature", temperature),
+            "concurrency": int_option("concurrency", concurrency),
+            "cache": store,
+        }
+        self.client = ChatEndpoint(base_url, spec_argument, max_tokens=int_option("max_tokens", max_tokens), **options)
+        # A spoken reply's tokens include its audio's, so it gets its own, larger budget.
+        self.speaker = AudioEndpoint(
             base_url,
             spec_argument,
-            api_key_env=api_key_env,
-            timeout=float_option("timeout", timeout),
-            retries=int_option("retries", retries),
-            max_tokens=int_option("max_tokens", max_tokens),
-            temperature=float_option("temperature", temperature),
-            concurrency=int_option("concurrency", concurrency),
-            cache=store,
+            voice=voice,
+            speech=endpoint == "speech",
+            max_tokens=int_option("audio_max_tokens", audio_max_tokens),
+            **options,
         )
 
+    answers: ClassVar[frozenset[str]] = frozenset({"text", "audio"})
     mixes_tasks = True
 
-    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[str]:
+    def check(self, card: TaskCard, n_train: int) -> str | None:
+        """``endpoint=speech`` only speaks: it cannot answer a text task."""
+        if self.endpoint == "speech" and card.task_type != "audio":
+            return f"{card.name} is answered with text, and endpoint=speech only speaks"
+        return super().check(card, n_train)
+
+    def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[Answer]:
         """One request per query, ``concurrency`` in flight."""
         return self.predict_mixed([(card, q) for q in batch])
 
-    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[str]:
-        """One request per query whatever its task, ``concurrency`` in flight across all of them."""
-        batch = [q for _, q in items]
+    def predict_mixed(self, items: Sequence[tuple[TaskCard, Query]]) -> list[Answer]:
+        """One request per query whatever its task, ``concurrency`` in flight across all of them.
+
+        Text tasks get the reply's text; audio tasks a spoken reply (``AudioAnswer``).
+        """
+        spoken = [i for i, (card, _) in enumerate(items) if card.task_type == "audio"]
+        written = [i for i, (card, _) in enumerate(items) if card.task_type != "audio"]
+        out: list[Answer] = [""] * len(items)
         try:
-            replies = self.client.complete_many([audio_message(q, self.system) for q in batch])
+            replies = self.client.complete_many([audio_message(items[i][1], self.system) for i in written])
+            for i, reply in zip(written, replies, strict=True):
+                out[i] = reply.strip()
+            for i, answer in zip(spoken, self._speak([items[i][1] for i in spoken]), strict=True):
+                out[i] = answer
         except EndpointError as exc:
             raise AdapterError(str(exc)) from exc
-        return [r.strip() for r in replies]
+        return out
+
+    def _speak(self, queries: Sequence[Query]) -> list[AudioAnswer]:
+        """Spoken replies; with ``endpoint=speech``, each query's text spoken (no text: no audio, no request)."""
+        if self.endpoint == "chat":
+            return [
+                audio_answer(r) for r in self.speaker.complete_many([audio_message(q, self.system) for q in queries])
+            ]
+        texts = [i for i, q in enumerate(queries) if q.text is not None and q.text.strip()]
+        chats: list[list[Message]] = [[{"role": "user", "content": queries[i].text}] for i in texts]
+        out = [AudioAnswer(samples=None, text=q.text) for q in queries]
+        for i, reply in zip(texts, self.speaker.complete_many(chats), strict=True):
+            out[i] = audio_answer(reply)
+        return out
 
     def info(self) -> dict[str, object]:
         """What was evaluated (never the key)."""
-        return {"description": f"{self.model} through an OpenAI-compatible API"}
+        via = "/audio/speech" if self.endpoint == "speech" else "an OpenAI-compatible API"
+        voice = f" (spoken replies: voice {self.voice})" if self.voice != "alloy" or self.endpoint == "speech" else ""
+        return {"description": f"{self.model} through {via}{voice}"}

@@ -272,13 +272,20 @@ def parse_cascade(argument: str | None) -> tuple[str, str]:
     return asr, llm
 
 
-def format_conversation(transcripts: Sequence[str], instruction: str) -> list[dict[str, str]]:
-    """The chat the LLM sees: transcripts (each labelled when there are several), then the instruction."""
+def format_conversation(transcripts: Sequence[str], instruction: str, text: str | None = None) -> list[dict[str, str]]:
+    """The chat the LLM sees: transcripts (each labelled when there are several), then the instruction.
+
+    The example's written text (a question that is not spoken), if any, follows the instruction.
+    """
     if len(transcripts) == 1:
         heard = f'Transcript: "{transcripts[0]}"'
     else:
         heard = "\n".join(f'Transcript of audio {i}: "{t}"' for i, t in enumerate(transcripts, start=1))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{heard}\n\n{instruction}"}]
+    written = f"\n\n{text}" if text else ""
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": f"{heard}\n\n{instruction}{written}"},
+    ]
 
 
 def first_line(reply: str) -> str:
@@ -388,17 +395,14 @@ class CascadeAdapter(Adapter):
             self.load()
         assert self.asr is not None and self.llm is not None  # load() sets both or raises
         batch = [q for _, q in items]
-        heard = [q for q in batch if q.transcript is None]  # the oracle view reads what a task transcribed
-        texts = iter(self.asr.transcribe([clip for q in heard for clip in q.audio]))
-        transcripts = [
-            list(q.transcript) if q.transcript is not None else [next(texts) for _ in q.audio] for q in batch
-        ]
-        self.last_transcripts = transcripts
-        chats = [format_conversation(t, q.instruction) for t, q in zip(transcripts, batch, strict=True)]
+        transcripts = self.transcribe(batch)
+        chats = [format_conversation(t, q.instruction, q.text) for t, q in zip(transcripts, batch, strict=True)]
 
         def rank(labels: Sequence[str], positions: list[int]) -> list[str]:
             assert isinstance(self.llm, TransformersLLM)  # the constructor refuses rank with an endpoint LLM
-            blank = [format_conversation([""] * len(batch[i].audio), batch[i].instruction) for i in positions]
+            blank = [
+                format_conversation([""] * len(q.audio), q.instruction, q.text) for q in (batch[i] for i in positions)
+            ]
             baselines = blank if self.calibration == "content-free" else None
             return list(self.llm.rank([chats[i] for i in positions], labels, baselines))
 
@@ -407,6 +411,21 @@ class CascadeAdapter(Adapter):
             return [first_line(r) for r in self.llm.generate([chats[i] for i in positions])]
 
         return answer_mixed([card for card, _ in items], self.answer, rank, generate)
+
+    def transcribe(self, batch: Sequence[Query]) -> list[list[str]]:
+        """Each query's transcripts, one per clip: the task's own (the oracle view) or one ASR pass over the rest.
+
+        Also kept as ``last_transcripts``.
+        """
+        if self.asr is None:
+            self.load()
+        assert self.asr is not None  # load() sets it or raises
+        heard = [q for q in batch if q.transcript is None]
+        texts = iter(self.asr.transcribe([clip for q in heard for clip in q.audio]))
+        self.last_transcripts = [
+            list(q.transcript) if q.transcript is not None else [next(texts) for _ in q.audio] for q in batch
+        ]
+        return self.last_transcripts
 
     def info(self) -> dict[str, object]:
         """What the cascade is made of."""

@@ -84,6 +84,38 @@ REGISTRY: dict[str, AdapterEntry] = {
             "api:Qwen/Qwen2-Audio-7B-Instruct",
             argument="the served model name; --model-arg base_url=... (default http://127.0.0.1:8000/v1, vLLM's)",
         ),
+        AdapterEntry(
+            "tts",
+            "benchmark.adapters.speaking:EspeakAdapter",
+            "speaks each example's text with Debian's espeak-ng (audio tasks; apt-get install espeak-ng)",
+            "tts:espeak",
+            argument="espeak[:VOICE] (e.g. tts:espeak:en-us+f3; default voice en-us)",
+        ),
+        AdapterEntry(
+            "cascade-speak",
+            "benchmark.adapters.spoken_cascade:SpokenCascadeAdapter",
+            "a spoken reply: cascade's ASR and text LLM, then espeak-ng reads the reply aloud (audio tasks)",
+            "cascade-speak",
+            argument="<asr>+<llm>, as for cascade",
+        ),
+        AdapterEntry(
+            "silence",
+            "benchmark.adapters.speaking:SilenceAdapter",
+            "about 1 s of digital silence per source (the floor of audio tasks)",
+            "silence",
+        ),
+        AdapterEntry(
+            "copy-input",
+            "benchmark.adapters.speaking:CopyInputAdapter",
+            "the first input clip unchanged, once per source (do-nothing floor: enhancement, separation)",
+            "copy-input",
+        ),
+        AdapterEntry(
+            "reference",
+            "benchmark.adapters.speaking:ReferenceAdapter",
+            "each example's reference audio (reference system: the ceiling that checks the scorers)",
+            "reference",
+        ),
     ]
 }
 

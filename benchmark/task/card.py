@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from benchmark.scoring.constraint_library import constraint_problems
 from benchmark.scoring.metrics import METRICS, TASK_TYPES, TaskType, metrics_for
+from benchmark.scoring.speech.metrics import SPEECH_METRICS, scores_sources
 
 Dimension = Literal["content", "speaker", "semantics", "paralinguistics", "degradation", "audio", "music"]
 Split = Literal["train", "test"]
@@ -363,15 +364,15 @@ def output_rules(raw: Mapping[str, Any]) -> list[Problem]:
     if isinstance(language, str) and not re.match(BCP47_PATTERN, language):
         out.append(Problem(code="T143", field="output.language", message=f"{language!r} is not a BCP-47 tag"))
     allowed = METRICS_BY_TASK_TYPE["audio"]
-    for i, name in enumerate(output.get("metrics") or []):
-        if isinstance(name, str) and name not in allowed:
-            out.append(
-                Problem(
-                    code="T116",
-                    field=f"output.metrics[{i}]",
-                    message=f"{name!r} is not an audio metric (use one of {', '.join(allowed)})",
-                )
-            )
+    named = [("metric", raw.get("metric"))]
+    named += [(f"output.metrics[{i}]", n) for i, n in enumerate(output.get("metrics") or [])]
+    for where, name in named:
+        if where != "metric" and isinstance(name, str) and name not in allowed:
+            message = f"{name!r} is not an audio metric (use one of {', '.join(allowed)})"
+            out.append(Problem(code="T116", field=where, message=message))
+        elif isinstance(sources, int) and sources > 1 and name in SPEECH_METRICS and not scores_sources(name):
+            message = f"{name} scores one clip per answer, and output.sources is {sources}: use SI-SDR or SI-SDRi"
+            out.append(Problem(code="T152", field=where, message=message))
     return out
 
 

@@ -91,3 +91,10 @@ def test_only_an_audio_task_may_take_no_audio_input(tmp_path, inputs: int) -> No
     audio = make_audio_task(tmp_path / "a")
     edit_card(audio, audio_inputs=inputs)
     assert ("T142" in _codes(audio)) == (inputs < 0)
+
+
+def test_an_answer_of_several_sources_needs_metrics_that_score_several_clips(tmp_path) -> None:
+    folder = make_audio_task(tmp_path, metrics=("SI-SDRi", "WER[whisper-tiny.en]"))
+    edit_card(folder, output={"sources": 2, "metrics": ["SI-SDRi", "WER[whisper-tiny.en]"]})
+    found = [f for f in validate_task(folder).findings if f.code == "T152"]
+    assert [f.field for f in found] == ["output.metrics[1]"] and "scores one clip per answer" in found[0].message

@@ -176,6 +176,11 @@ def score(
     return {m.name: _final(m, results.get(m.name)) for m in metrics}
 
 
+def scores_sources(name: str) -> bool:
+    """Whether a metric scores an answer of several clips (separated sources)."""
+    return FAMILIES[_metric(name).family].several_outputs
+
+
 def worst_scores(names: Sequence[str], status: str, refs: References) -> dict[str, SpeechScore]:
     """Each metric's worst value for an answer that is not audio a metric could read (``status``)."""
     return {n: SpeechScore(_metric(n).worst, status, _worst_detail(_metric(n), refs)) for n in names}
