@@ -12,6 +12,9 @@ was asked for, or the exact signal that was synthesised.
   requests native tasks speak (``Request``), whose constraints their examples carry;
 - ``content``, ``speaker``, ``semantics``, ``paralinguistics``, ``degradation``, ``audio``, ``music``:
   one module per leaderboard dimension, each maker next to the tasks it makes, listed in ``TASKS``;
+- ``speech_out``: the tasks whose answer is audio (``task_type: audio``) across dimensions: text-to-speech,
+  voice cloning and conversion, enhancement, two-speaker separation, spoken answers; their examples carry
+  references (``spec.Answer``) and share a voice bank of distractor prompts;
 - ``build``: ``SUITE`` in order, and ``write_task`` / ``generate`` through the shared ``TaskWriter``.
 """
 

@@ -68,13 +68,36 @@ SPEECH_NOTE = "Speech synthesised with espeak-ng ({espeak}) using several voice 
 class Item:
     """One generated example before it is written."""
 
-    audio: list[np.ndarray]
+    audio: list[np.ndarray | str]
+    """The input clips; a string names a clip of the task's voice bank (``SuiteTask.bank``, audio tasks only)."""
     label: str | float
     keys: tuple[tuple[object, ...], ...]
     """Generation parameters of each clip; two clips with the same key would sound the same, so a
     task never repeats a key (no clip is shared between examples, hence none between splits)."""
     constraints: list[dict[str, Any]] | None = None
     """The constraints a spoken request in the clip states (native instruction-following tasks only)."""
+    answer: Answer | None = None
+    """What an ``audio`` task's example carries besides its input clips (audio tasks only)."""
+
+
+@dataclass
+class Answer:
+    """The references of an ``audio`` task's example: what the answer is scored against, written beside the inputs.
+
+    References are not model inputs: the folder checks let train and test share them, so the voices whose
+    prompts serve as distractors are clips of the task's voice bank (``SuiteTask.bank``), written once.
+    """
+
+    text: str | None = None
+    """Text the model is given besides the instruction (what to say)."""
+    prompt_input: int | None = None
+    """Index of the input clip that is the speaker prompt (the metrics read the same file again)."""
+    reference: list[np.ndarray] = field(default_factory=list)
+    """The reference answer: one clip, or one per source."""
+    reference_list: bool = False
+    """Write ``reference_audio`` as a list even when it holds one clip (so SI-SDR reads it as one source)."""
+    distractors: list[str] = field(default_factory=list)
+    """Names of voice-bank clips in other voices (retrieval against the speaker prompt)."""
 
 
 Maker = Callable[[np.random.Generator, int], Item]
@@ -103,6 +126,12 @@ class SuiteTask:
     """Constraint sets of the shared library the card opts in to (``opt_in``), for ``bench run --constraints``."""
     translations: dict[str, dict[str, str | list[str]]] | None = None
     """Label translations by language code; a ``language_zh`` set needs one for every label."""
+    n_train: int = N_TRAIN
+    """Train examples (before the N_TEST test examples); audio tasks keep a few, since they are larger."""
+    output: dict[str, Any] | None = None
+    """The card's ``output`` block (``audio`` tasks only): sources, length, voice, language, further metrics."""
+    bank: Callable[[], dict[str, np.ndarray]] | None = None
+    """The task's voice bank (``audio`` tasks only): named reference clips that examples share as distractors."""
 
 
 def pick(rng: np.random.Generator, options: Sequence[object]) -> object:
@@ -221,15 +250,16 @@ def seed(name: str) -> int:
 
 
 def draw_items(spec: SuiteTask) -> list[Item]:
-    """Draw N_TRAIN + N_TEST items whose clips all have distinct generation keys (train first)."""
+    """Draw ``spec.n_train`` + N_TEST items whose clips all have distinct generation keys (train first)."""
     rng = np.random.default_rng(seed(spec.name))
     items: list[Item] = []
     used: set[tuple[object, ...]] = set()
-    for _ in range(50 * (N_TRAIN + N_TEST)):
+    total = spec.n_train + N_TEST
+    for _ in range(50 * total):
         item = spec.make(rng, len(items))
         if len(set(item.keys)) == len(item.keys) and not used.intersection(item.keys):
             used.update(item.keys)
             items.append(item)
-            if len(items) == N_TRAIN + N_TEST:
+            if len(items) == total:
                 return items
     raise RuntimeError(f"{spec.name}: cannot draw enough distinct examples")

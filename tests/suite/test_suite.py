@@ -22,6 +22,15 @@ from benchmark.validate import validate_paths
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks"
 SR = 16_000
+AUDIO_TASKS = [
+    "TextToSpeech",
+    "VoiceCloning",
+    "VoiceConversion",
+    "SpeechEnhancement",
+    "SpeakerSeparation",
+    "SpokenQuestionAnswering",
+]
+"""The tasks whose answer is audio, one per family."""
 
 
 def test_suite_composition() -> None:
@@ -37,9 +46,11 @@ def test_suite_composition() -> None:
     assert sum(c.audio_inputs > 1 for c in cards) >= 3
     assert sum(any(lang != "en" for lang in c.languages) for c in cards) >= 2
     assert "LanguageIdentification" in SUITE
+    assert {c.name for c in cards if c.task_type == "audio"} == set(AUDIO_TASKS)
     for name in SUITE:
         task = load_task(TASKS / name)
-        assert len(task.split("train")) >= 64 and len(task.split("test")) >= 32
+        # An audio task keeps a few train examples: each example holds reference clips besides its inputs.
+        assert len(task.split("train")) >= (4 if name in AUDIO_TASKS else 64) and len(task.split("test")) >= 32
         if task.card.task_type == "classification":
             assert all(all(label in instr for label in task.card.labels or []) for instr in task.card.instructions)
 
@@ -51,7 +62,10 @@ def test_committed_suite_validates_deep_and_fits_the_size_budget() -> None:
     assert [f.render() for r in reports for f in r.findings if f.code != "T137"] == []
     assert {f.level for r in reports for f in r.findings} == {"warning"}
     size = sum(p.stat().st_size for p in TASKS.rglob("*") if p.is_file())
-    assert size < 60 * 1024 * 1024
+    # 70 MiB: the 28 answer-in-text tasks hold 59.8 MiB, the six audio-answer tasks 9.1 MiB (each under 2 MiB).
+    assert size < 70 * 1024 * 1024
+    for name in AUDIO_TASKS:
+        assert sum(p.stat().st_size for p in (TASKS / name).rglob("*") if p.is_file()) < 2 * 1024 * 1024, name
 
 
 # ---------------------------------------------------------------- instruction following
@@ -226,14 +240,26 @@ def _fingerprint(folder: Path) -> list[tuple[str, str, object, list[str]]]:
     task = load_task(folder)
     out = []
     for e in task.examples:
-        hashes = [hashlib.sha256(sf.read(p, dtype="int16")[0].tobytes()).hexdigest() for p in task.audio_files(e)]
+        paths = [folder / rel for _, rel, _ in e.audio_fields()]  # inputs, then an audio task's references
+        hashes = [hashlib.sha256(sf.read(p, dtype="int16")[0].tobytes()).hexdigest() for p in paths]
         out.append((e.id, e.split, e.label, hashes))
     return out
 
 
 @pytest.mark.espeak
 @pytest.mark.parametrize(
-    "name", ["SpeakerGender", "SameSpeaker", "NoiseSNR", "BeepCount", "ChordQuality", "SpokenFormatRequests"]
+    "name",
+    [
+        "SpeakerGender",
+        "SameSpeaker",
+        "NoiseSNR",
+        "BeepCount",
+        "ChordQuality",
+        "SpokenFormatRequests",
+        "TextToSpeech",
+        "VoiceConversion",
+        "SpeakerSeparation",
+    ],
 )
 def test_regenerating_reproduces_the_committed_task(tmp_path: Path, name: str) -> None:
     if SUITE[name].languages and shutil.which("espeak-ng") is None:
@@ -248,3 +274,65 @@ def test_the_task_version_is_the_one_written(tmp_path: Path) -> None:
     folder = write_task(replace(SUITE["BeepCount"], version="1.2.0"), tmp_path)
     assert load_task(folder).card.version == "1.2.0"
     assert [p.name for p in tmp_path.iterdir()] == ["BeepCount"]
+
+
+# ---------------------------------------------------------------- audio answers
+
+
+def _read(folder: Path, rel: str) -> np.ndarray:
+    return sf.read(folder / rel, dtype="float64")[0]
+
+
+@pytest.mark.parametrize("name", AUDIO_TASKS)
+def test_audio_tasks_carry_what_their_metrics_read(name: str) -> None:
+    task = load_task(TASKS / name)
+    card = task.card
+    assert card.task_type == "audio" and card.labels is None and card.output is not None
+    assert card.output.language == "en" and 1 <= card.output.sources <= 2
+    for e in task.examples:
+        assert isinstance(e.label, str) and len(e.reference_paths) == card.output.sources
+        assert len(e.audio_paths) == card.audio_inputs
+        for rel in [*e.audio_paths, *e.reference_paths]:
+            assert 0.3 < sf.info(TASKS / name / rel).duration < 3.0, rel  # short clips (a spoken answer: a word)
+    texts = [e.text for e in task.examples]
+    if name in ("TextToSpeech", "VoiceCloning"):  # what to say is given as text, and each text is said once
+        assert all(t == e.label for t, e in zip(texts, task.examples, strict=True))
+        assert len(set(texts)) == len(texts)
+    else:
+        assert texts == [None] * len(texts)
+
+
+def test_voice_tasks_name_the_prompt_and_other_voices() -> None:
+    cloning, conversion = load_task(TASKS / "VoiceCloning"), load_task(TASKS / "VoiceConversion")
+    for e in cloning.examples:
+        assert e.speaker_prompt == e.audio  # the model hears the prompt; the metric reads the same file
+        assert e.distractors and len(set(e.distractors)) == 3
+    for e in conversion.examples:
+        assert isinstance(e.audio, list) and e.speaker_prompt == e.audio[1]
+        split = "train_" if e.split == "train" else "test_"
+        assert e.distractors and all(Path(d).name.startswith(split) for d in e.distractors)
+        assert e.speaker_prompt not in e.distractors and len(set(e.distractors)) == 3
+        # the source voice is a distractor: the reference says the source's words at the target's voice
+        assert len(_read(TASKS / "VoiceConversion", e.audio[0])) == pytest.approx(
+            len(_read(TASKS / "VoiceConversion", e.reference_paths[0])), rel=0.25
+        )
+
+
+def test_separation_references_sum_to_the_mixture_and_enhancement_references_align() -> None:
+    folder = TASKS / "SpeakerSeparation"
+    for e in load_task(folder).examples:
+        mixture = _read(folder, e.audio_paths[0])
+        s1, s2 = (_read(folder, r) for r in e.reference_paths)
+        assert len(mixture) == len(s1) == len(s2)
+        assert np.max(np.abs(mixture - s1 - s2)) < 3 / 32768  # up to the 16-bit rounding of three files
+    folder = TASKS / "SpeechEnhancement"
+    for e in load_task(folder).examples:
+        noisy, clean = _read(folder, e.audio_paths[0]), _read(folder, e.reference_paths[0])
+        assert len(noisy) == len(clean)
+        assert np.corrcoef(noisy, clean)[0, 1] > 0.1  # the clean speech is in the input, at its timing
+
+
+def test_spoken_questions_have_short_answers() -> None:
+    task = load_task(TASKS / "SpokenQuestionAnswering")
+    assert all(1 <= len(str(e.label).split()) <= 2 for e in task.examples)
+    assert len({str(e.label) for e in task.split("test")}) >= 10
