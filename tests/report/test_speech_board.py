@@ -72,13 +72,13 @@ class Patchy(Adapter):
         return out
 
 
-class NoisyReference(Adapter):
-    """A broken reference system: returns the noisy input (its card is marked as the reference below)."""
+class BrokenReference(Adapter):
+    """A broken reference system: returns silence (its card is marked as the reference below)."""
 
     answers = frozenset({"audio"})
 
     def predict(self, card: TaskCard, batch: Sequence[Query]) -> list[AudioAnswer]:
-        return [AudioAnswer(samples=q.audio[0], rate=16_000) for q in batch]
+        return [AudioAnswer(samples=np.zeros_like(q.audio[0]), rate=16_000) for q in batch]
 
 
 def _tasks(root: Path) -> list:
@@ -194,7 +194,7 @@ def test_exports_and_site(boards) -> None:
     for name in ("speech.csv", "speech_metrics.csv", "speech_gates.csv"):
         assert (root / "tables" / name).is_file() and (root / "site/data" / name).is_file()
     page = (root / "site/speech.html").read_text()
-    assert "Sanity gates" in page and "reference-beats-floors" in page and "<b>" in page
+    assert "Sanity gates" in page and "reference-above-worst" in page and "<b>" in page
     assert "Speech output" in (root / f"site/tasks/{AUDIO}.html").read_text()
     assert "n/a (no run" in (root / "site/models/text-only.html").read_text()
     assert "valid output" in (root / "site/models/patchy.html").read_text()
@@ -218,22 +218,22 @@ def test_a_rebuild_without_the_cache_writes_the_same_bytes(boards, tmp_path: Pat
 def test_gates_pass_and_are_reported_not_run_with_a_reason(boards) -> None:
     gates = {g["gate"]: g for g in boards["after"].speech_gates}
     assert set(gates) == {g.id for g in GATES}
-    assert gates["reference-beats-floors"]["status"] == "pass" and gates["reference-beats-floors"]["tasks"] == AUDIO
+    assert gates["reference-above-worst"]["status"] == "pass" and gates["reference-above-worst"]["tasks"] == AUDIO
     for gate in ("reference-wer", "same-speaker-similarity", "clean-dnsmos"):
         assert gates[gate]["status"] == "not run" and gates[gate]["reason"].startswith("no audio task reports")
 
 
-def test_a_reference_no_better_than_the_floor_fails_its_gate(boards, tmp_path: Path) -> None:
+def test_a_reference_scored_like_a_missing_answer_fails_its_gate(boards, tmp_path: Path) -> None:
     subs, tasks = tmp_path / "subs", boards["tasks"]
-    evaluate(NoisyReference(), AUDIO, subs, tasks_root=tasks, name="bad-ref")
+    evaluate(BrokenReference(), AUDIO, subs, tasks_root=tasks, name="bad-ref")
     evaluate(CopyInputAdapter(), AUDIO, subs, tasks_root=tasks, name="copy")
     card = json.loads((subs / "bad-ref" / "model.json").read_text())
     (subs / "bad-ref" / "model.json").write_text(json.dumps({**card, "reference_system": True}))
     assert role_of(read_model_card(subs / "bad-ref")) == "reference"
     lb = _build(subs, tasks, tmp_path)
-    gate = _one(lb.speech_gates, gate="reference-beats-floors")
+    gate = _one(lb.speech_gates, gate="reference-above-worst")
     assert gate["status"] == "fail" and "bad-ref SI-SDR on CleanTone" in gate["reason"]
-    assert "reference-beats-floors" in (tmp_path / "site/index.html").read_text()  # failed gates named on the index
+    assert "reference-above-worst" in (tmp_path / "site/index.html").read_text()  # failed gates named on the index
 
 
 def _row(model: str, role: str, metric: str, value: float, task: str = "T") -> dict:
@@ -241,22 +241,28 @@ def _row(model: str, role: str, metric: str, value: float, task: str = "T") -> d
 
 
 def test_gates_by_family_and_role() -> None:
-    wer, sim, mos = "WER[whisper-tiny.en]", "SIM[GE2E]", "DNSMOS-OVRL[speechmos]"
+    wer, retrieval, mos = "WER[whisper-tiny.en]", "retrieval-acc[GE2E]", "DNSMOS-OVRL[speechmos]"
     gate = {g.id: g for g in GATES}
     assert run_gate(gate["reference-wer"], [_row("r", "reference", wer, 0.1)])["status"] == "pass"
-    failed = run_gate(gate["reference-wer"], [_row("r", "reference", wer, 0.6)])
-    assert failed["status"] == "fail" and "0.600 > 0.35" in failed["reason"]
+    failed = run_gate(gate["reference-wer"], [_row("r", "reference", wer, 0.7)])
+    assert failed["status"] == "fail" and "0.700 > 0.6" in failed["reason"]
     no_ref = run_gate(gate["reference-wer"], [_row("m", "model", wer, 0.1)])
     assert no_ref["status"] == "not run" and "no reference row" in no_ref["reason"]
-    same = [_row("r", "reference", sim, 0.9), _row("c", "floor", sim, 0.4), _row("s", "floor", sim, 0.0)]
-    assert run_gate(gate["same-speaker-similarity"], same)["status"] == "pass"
-    swapped = [_row("r", "reference", sim, 0.3), _row("c", "floor", sim, 0.4)]
-    assert run_gate(gate["same-speaker-similarity"], swapped)["status"] == "fail"
-    noisy = [_row("r", "reference", mos, 3.4), _row("c", "floor", mos, 2.1)]
+    same = [_row("r", "reference", retrieval, 0.95), _row("c", "floor", retrieval, 1.0)]
+    assert run_gate(gate["same-speaker-similarity"], same)["status"] == "pass"  # a floor returning the prompt
+    confused = [_row("r", "reference", retrieval, 0.5)]
+    assert run_gate(gate["same-speaker-similarity"], confused)["status"] == "fail"
+    pesq = _row("r", "reference", "PESQ-WB", 4.5)  # the input is the reference degraded: the gate applies
+    noisy = [_row("r", "reference", mos, 3.4), _row("c", "floor", mos, 2.1), pesq]
     assert run_gate(gate["clean-dnsmos"], noisy)["status"] == "pass"
-    assert run_gate(gate["clean-dnsmos"], [_row("r", "reference", mos, 3.4)])["reason"] == "T: no floor row"
-    other_family = [_row("r", "reference", "DNSMOS-SIG[speechmos]", 1.0), _row("c", "floor", mos, 2.0)]
+    assert run_gate(gate["clean-dnsmos"], [_row("r", "reference", mos, 3.4), pesq])["reason"] == "T: no floor row"
+    clean_input = [_row("r", "reference", mos, 2.2), _row("c", "floor", mos, 2.3)]  # copy-input of clean speech
+    assert run_gate(gate["clean-dnsmos"], clean_input)["status"] == "not run"
+    other_family = [_row("r", "reference", "DNSMOS-SIG[speechmos]", 1.0), _row("c", "floor", mos, 2.0), pesq]
     assert run_gate(gate["clean-dnsmos"], other_family)["status"] == "not run"  # SIG is not an overall score
+    worst = [_row("r", "reference", "SI-SDR", -50.0), _row("r", "reference", "duration-ratio", 0.2)]
+    failed = run_gate(gate["reference-above-worst"], worst)
+    assert failed["status"] == "fail" and "SI-SDR" in failed["reason"] and "duration" not in failed["reason"]
 
 
 def test_pooled_wer_stays_pooled() -> None:
