@@ -15,7 +15,8 @@ from benchmark.adapters.base import Adapter
 from benchmark.controls import PLAIN, Variant
 from benchmark.submission.card import ModelCard, read_model_card, write_model_card
 from benchmark.submission.records import read_records, run_path, set_aside
-from benchmark.task.card import Example
+from benchmark.task import safejson
+from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task, TaskLoadError
 from benchmark.task.index import TaskIndex
 from benchmark.version import __version__
@@ -58,6 +59,38 @@ def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Tas
     if problems:
         raise RunError("\n".join(problems) + "\nfix these (see `bench validate`) or leave the tasks out")
     return tasks
+
+
+def unanswerable(task_dirs: Sequence[Path], adapter: Adapter, submission: Path) -> tuple[list[Path], list[TaskPlan]]:
+    """The folders to load, and a skipped plan for each task whose answer kind the model cannot give.
+
+    Read from ``task.json`` alone, so a text model's run never reads (checks, hashes) the audio of tasks answered
+    with audio, nor a speaking model's the audio of text tasks. A card that does not parse is loaded in full, where
+    its problems are reported.
+    """
+    load, skipped = [], []
+    for folder in task_dirs:
+        card = _card_only(folder)
+        kind = None if card is None else ("audio" if card.task_type == "audio" else "text")
+        if card is None or kind in adapter.answers:
+            load.append(folder)
+            continue
+        can = " or ".join(sorted(adapter.answers))
+        plan = TaskPlan(
+            task=Task(root=folder, card=card, examples=()), run_file=run_path(submission, card.name, card.version)
+        )
+        plan.skip = f"{card.name} is answered with {kind}, and this model answers with {can}"
+        skipped.append(plan)
+    return load, skipped
+
+
+def _card_only(folder: Path) -> TaskCard | None:
+    try:
+        with open(folder / "task.json", "rb") as f:
+            raw = safejson.loads(safejson.read_capped(f, safejson.MAX_JSON_BYTES))
+        return TaskCard.model_validate(raw)
+    except (OSError, ValueError):  # unreadable, malformed or invalid: the full load reports it
+        return None
 
 
 def plan_task(task: Task, adapter: Adapter, submission: Path, limit: int | None, variant: Variant = PLAIN) -> TaskPlan:

@@ -24,7 +24,7 @@ from benchmark.adapters.base import Adapter, AdapterError
 from benchmark.adapters.registry import SpecError, build_adapter, class_origin
 from benchmark.batching import AUTO, predict_stream
 from benchmark.controls import PLAIN, Variant, VariantError, make_variant, variant_of
-from benchmark.planning import RunError, TaskPlan, load_tasks, plan_task, prepare_submission
+from benchmark.planning import RunError, TaskPlan, load_tasks, plan_task, prepare_submission, unanswerable
 from benchmark.pooling import SYNC_SECONDS, run_pooled
 from benchmark.predicting import Output, to_records
 from benchmark.scaleout.driver import DistributedRequest, WorkerSummary, adapter_source, run_distributed
@@ -212,20 +212,22 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
             request.control, request.instructions, request.constraints, needs_audio=adapter.needs_audio
         )
         index = None if request.dry_run else index_path(request.out)
-        tasks = load_tasks(select_tasks(request.selectors, request.tasks_root), index)
+        base = request.name or submission_name(request.spec)
+        submission = request.out / variant.submission(base)
+        folders, unanswered = unanswerable(select_tasks(request.selectors, request.tasks_root), adapter, submission)
+        tasks = load_tasks(folders, index)
     except (SelectionError, VariantError) as exc:
         raise RunError(str(exc)) from exc
     if not tasks:
-        raise RunError(f"no tasks to run under {request.tasks_root}")
+        why = "; ".join(p.skip or "" for p in unanswered) if unanswered else f"no tasks under {request.tasks_root}"
+        raise RunError(f"no tasks to run: {why}")
     if problems := [p for t in tasks if (p := variant.problem(t))]:
         raise RunError("\n".join(problems))
     if tasks and all(variant.skip(t) for t in tasks):
         raise RunError(f"--{variant.name}: nothing to run: " + "; ".join(f"{t.key}: {variant.skip(t)}" for t in tasks))
-    base = request.name or submission_name(request.spec)
-    submission = request.out / variant.submission(base)
     with guarded(submission, request.wait, RunError, hold=not request.dry_run):  # planning too: see lock.py
         try:
-            plans = [plan_task(t, adapter, submission, request.limit, variant) for t in tasks]
+            plans = unanswered + [plan_task(t, adapter, submission, request.limit, variant) for t in tasks]
         except RunFileError as exc:
             raise RunError(f"{exc}; move the file aside to start that task over") from exc
         result = RunResult(submission=submission, plans=plans)

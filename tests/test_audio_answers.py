@@ -221,3 +221,17 @@ def test_fuzzed_audio_answers_always_get_a_status_and_a_score_never_a_traceback(
             _, direct = check_output(clip, answer.rate)
             _, stored = AudioStore(store).read(digest, max_seconds=60)
             assert direct is not None and stored is not None and np.max(np.abs(direct - stored)) < 1e-3
+
+
+def test_a_model_never_reads_the_folders_of_tasks_it_cannot_answer(tmp_path) -> None:
+    from benchmark.runner import RunRequest, run
+
+    tasks = tmp_path / "tasks"
+    audio = make_audio_task(tasks)
+    make_task(tasks)
+    (audio / "audio/0007.flac").write_bytes(b"not audio")  # a broken folder a text model has no reason to read
+    result = run(RunRequest(spec="majority", tasks_root=tasks, out=tmp_path / "subs", name="m", batch_size=8))
+    skipped = {p.task.key: p.skip for p in result.plans if p.skip}
+    assert skipped == {"CleanTone@1.0.0": "CleanTone is answered with audio, and this model answers with text"}
+    with pytest.raises(RunError, match="0007.flac"):  # a model that speaks loads it, and the contract refuses it
+        evaluate(CopyInput(), tasks="CleanTone", out=tmp_path / "subs", tasks_root=tasks)
