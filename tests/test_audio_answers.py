@@ -235,3 +235,20 @@ def test_a_model_never_reads_the_folders_of_tasks_it_cannot_answer(tmp_path) -> 
     assert skipped == {"CleanTone@1.0.0": "CleanTone is answered with audio, and this model answers with text"}
     with pytest.raises(RunError, match="0007.flac"):  # a model that speaks loads it, and the contract refuses it
         evaluate(CopyInput(), tasks="CleanTone", out=tmp_path / "subs", tasks_root=tasks)
+
+
+def test_a_board_does_not_read_the_audio_of_tasks_nobody_ran(tmp_path) -> None:
+    from benchmark.planning import load_board_tasks
+    from benchmark.task.discovery import select_tasks
+
+    tasks = tmp_path / "tasks"
+    audio = make_audio_task(tasks)
+    make_task(tasks)
+    (audio / "audio/0007-clean.flac").write_bytes(b"not audio")  # nobody ran CleanTone: its files are not read
+    evaluate("majority", tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tasks)
+    loaded = load_board_tasks(select_tasks([], tasks), None, tmp_path / "subs")
+    assert [t.name for t in loaded] == ["CleanTone", "ToneHeight"]
+    (tmp_path / "subs/CopyInput/runs").mkdir(parents=True)
+    (tmp_path / "subs/CopyInput/runs/CleanTone@1.0.0.jsonl").write_text("")  # a run of it: loaded in full now
+    with pytest.raises(RunError, match="0007-clean.flac"):
+        load_board_tasks(select_tasks([], tasks), None, tmp_path / "subs")

@@ -53,7 +53,7 @@ def code_stamp() -> str:
 _EXAMPLES = TypeAdapter(list[Example])
 
 
-def _quick_load(root: Path) -> Task:
+def quick_load(root: Path) -> Task:
     """The task of a folder known to pass the checks: the card and examples parsed into the models the checks built.
 
     The checks parsed each line on its own (to name a bad one); a folder that passed
@@ -103,7 +103,7 @@ class TaskIndex:
         entry = self.entries.get(key)
         if signed is not None and isinstance(entry, dict) and entry.get("signature") == signed[0]:
             try:
-                task = _quick_load(root)
+                task = quick_load(root)
             except (OSError, ValueError):
                 task = None  # cannot happen for an unchanged folder; a full load names the problem
             if task is not None and isinstance(entry.get("hash"), str):
