@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmark.adapters.base import Adapter
 from benchmark.controls import PLAIN, Variant
@@ -102,9 +103,10 @@ def unanswerable(task_dirs: Sequence[Path], adapter: Adapter, submission: Path) 
     """
     load, skipped = [], []
     for folder in task_dirs:
-        card = _card_only(folder)
-        kind = None if card is None else ("audio" if card.task_type == "audio" else "text")
-        if card is None or kind in adapter.answers:
+        raw = _raw_card(folder)
+        kind = "audio" if raw.get("task_type") == "audio" else "text"
+        card = None if kind in adapter.answers else _valid(raw)  # only a task to skip is validated here
+        if card is None:
             load.append(folder)
             continue
         can = " or ".join(sorted(adapter.answers))
@@ -116,12 +118,19 @@ def unanswerable(task_dirs: Sequence[Path], adapter: Adapter, submission: Path) 
     return load, skipped
 
 
-def _card_only(folder: Path) -> TaskCard | None:
+def _raw_card(folder: Path) -> dict[str, Any]:
     try:
         with open(folder / "task.json", "rb") as f:
             raw = safejson.loads(safejson.read_capped(f, safejson.MAX_JSON_BYTES))
+    except (OSError, ValueError):  # unreadable or malformed: the full load reports it
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _valid(raw: dict[str, Any]) -> TaskCard | None:
+    try:
         return TaskCard.model_validate(raw)
-    except (OSError, ValueError):  # unreadable, malformed or invalid: the full load reports it
+    except ValueError:  # invalid: the full load reports it
         return None
 
 

@@ -267,18 +267,16 @@ class Example(_Strict):
 
     def audio_fields(self) -> list[tuple[str, str, bool]]:
         """Every audio file the example names: ``(field, path, is_model_input)``, inputs first."""
-        out = [
-            ("audio" if isinstance(self.audio, str) else f"audio[{i}]", p, True) for i, p in enumerate(self.audio_paths)
-        ]
-        if self.speaker_prompt is not None:
-            out.append(("speaker_prompt", self.speaker_prompt, False))
-        ref = self.reference_audio
+        if isinstance(self.audio, str) and self.speaker_prompt is self.reference_audio is self.distractors is None:
+            return [("audio", self.audio, True)]  # the common case, on every load of every task
+        many, refs = not isinstance(self.audio, str), not isinstance(self.reference_audio, str)
+        out = [(f"audio[{i}]" if many else "audio", p, True) for i, p in enumerate(self.audio_paths)]
+        out += [("speaker_prompt", self.speaker_prompt, False)] if self.speaker_prompt is not None else []
         out += [
-            ("reference_audio" if isinstance(ref, str) else f"reference_audio[{i}]", p, False)
+            (f"reference_audio[{i}]" if refs else "reference_audio", p, False)
             for i, p in enumerate(self.reference_paths)
         ]
-        out += [(f"distractors[{i}]", p, False) for i, p in enumerate(self.distractors or [])]
-        return out
+        return out + [(f"distractors[{i}]", p, False) for i, p in enumerate(self.distractors or [])]
 
 
 class Problem(BaseModel):
