@@ -202,11 +202,13 @@ def speech_markdown(board: Leaderboard) -> list[str]:
     )
     out += _section(
         "Speech output by metric",
-        "Raw corpus values [95% bootstrap interval]; best = best of the column among non-reference rows.",
-        ["task", "model", "role", "metric", "value [95% CI]", "best"],
+        "Raw corpus values [95% bootstrap interval]; best = best of the column among non-reference rows; "
+        "text channel = the same metric on the model's written answer (models that return both).",
+        ["task", "model", "role", "metric", "value [95% CI]", "best", "text channel"],
         [
             [r["task"], r["model"], r["role"], f"{r['metric']} ({r['direction']})"]
             + [f"{_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]", _flag(r["best"])]
+            + [_fmt(r.get("text_value"))]
             for r in board.speech_metrics
         ],
     )

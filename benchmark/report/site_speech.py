@@ -50,7 +50,10 @@ def _value(row: dict[str, Any] | None) -> str:
     if row is None or row["value"] is None:
         return "n/a"
     text = f'{_n(row["value"])} <span class="ci">[{_n(row["ci_low"])}, {_n(row["ci_high"])}]</span>'
-    return f"<b>{text}</b>" if row["best"] else text
+    text = f"<b>{text}</b>" if row["best"] else text
+    if row.get("text_value") is not None:  # a model that also writes: the same metric on its text, side by side
+        text += f' <span class="ci">text {_n(row["text_value"])}</span>'
+    return text
 
 
 def _gates(board: Leaderboard) -> str:

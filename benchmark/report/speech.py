@@ -38,7 +38,7 @@ from benchmark.report.inventory import Submission
 from benchmark.report.tables import RESAMPLES, Leaderboard, current_records, rounded
 from benchmark.scoring.aggregate import bootstrap_indices
 from benchmark.scoring.metrics import METRICS, scored_set
-from benchmark.scoring.speech.metrics import SPEECH_METRICS, SpeechScore
+from benchmark.scoring.speech.metrics import SPEECH_METRICS, TEXT_READ, SpeechScore, text_channel_scores
 from benchmark.submission.card import ModelCard
 from benchmark.submission.records import Record
 from benchmark.task.folder import Task
@@ -125,9 +125,30 @@ def metric_rows(
                 "ci_high": rounded(high),
                 "n": n,
                 "best": False,
+                **_text_channel(metric, records),
             }
         )
     return rows
+
+
+def _text_channel(metric: str, records: Sequence[Record]) -> dict[str, Any]:
+    """A word-reading metric on the model's text channel, beside its value on the speech (models that write too).
+
+    Each answer's text is read as a transcript is (Whisper-normalised); an answer without text counts as saying
+    nothing. None where the metric reads no words or no answer carries text.
+    """
+    if metric not in TEXT_READ or not any(r.output.strip() for r in records):
+        return {"text_value": None}
+    spec = METRICS[metric]
+    per = [text_channel_scores([metric], r.output, str(r.reference))[metric] for r in records]
+    numbers = [_numbers(spec.example(s, r.reference)) for r, s in zip(records, per, strict=True)]
+    rows = [_Scored(r.reference, None, *n, None) for r, n in zip(records, numbers, strict=True)]
+    value = spec.replicates_many([scored_set(metric, rows)], np.arange(len(rows))[None, :])[0, 0]
+    return {"text_value": rounded(float(value))}
+
+
+def _numbers(per: Any) -> tuple[float, int | None, int | None]:
+    return per.score, per.errors, per.ref_units
 
 
 def _mark_best(rows: list[dict[str, Any]]) -> None:

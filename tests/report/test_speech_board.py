@@ -288,3 +288,24 @@ def test_pooled_wer_stays_pooled() -> None:
     (row,) = metric_rows("m", "model", task, records)  # type: ignore[arg-type]
     assert row["value"] == pytest.approx(4 / 16) and not math.isclose(row["value"], (0.5 + 0 + 0.75) / 3)
     assert row["direction"] == "lower" and row["ci_low"] <= 0.25 <= row["ci_high"]
+
+
+def test_a_model_that_also_writes_shows_the_same_metric_on_its_text_side_by_side() -> None:
+    wer, acc = "WER[whisper-tiny.en]", "answer-acc[whisper-tiny.en]"
+    card = SimpleNamespace(reported_metrics=[acc, wer], metric=acc, version="1")
+    task = SimpleNamespace(name="T", key="T@1", card=card)
+    said = [("seven", "It's seven.", "seven"), ("two", "", "two"), ("green", "I think it is blue.", "blue")]
+    records = [
+        Record(
+            task="T", task_version="1", task_hash="h", id=str(i), split="test", instruction="answer aloud",
+            reference=ref, output=text, tier="audio", score=1.0,
+            speech={m: {"value": 1.0 if m == acc else 0.0, "status": "ok",
+                        "detail": {"errors": 0, "ref_units": 1, "transcript": heard}} for m in (acc, wer)},
+        )
+        for i, (ref, text, heard) in enumerate(said)
+    ]  # fmt: skip
+    rows = {r["metric"]: r for r in metric_rows("m", "model", task, records)}  # type: ignore[arg-type]
+    assert rows[acc]["value"] == 1.0 and rows[acc]["text_value"] == pytest.approx(1 / 3)  # only "It's seven."
+    assert rows[wer]["text_value"] == pytest.approx((2 + 1 + 5) / 3)  # pooled: insertions, a missing text, a miss
+    silent = [r.model_copy(update={"output": ""}) for r in records]
+    assert {r["text_value"] for r in metric_rows("m", "model", task, silent)} == {None}  # type: ignore[arg-type]

@@ -242,9 +242,23 @@ def _final(metric: SpeechMetric, result: tuple[float, dict[str, Any]] | None) ->
 
 
 def _asr(wanted: frozenset[str], audio: list[np.ndarray], refs: References, models: Models) -> dict[str, Any]:
-    asr = models.asr
-    transcript = asr.transcribe(audio[0])
-    hyp, ref = normalise_english(transcript), normalise_english(refs.text or "")
+    return _read(wanted, models.asr.transcribe(audio[0]), refs.text or "")
+
+
+def text_channel_scores(names: Sequence[str], text: str, reference: str) -> dict[str, SpeechScore]:
+    """The word-reading metrics among ``names`` applied to a model's text channel, normalised as a transcript is.
+
+    So a model that answers with both speech and text shows both side by side (an empty text scores as saying
+    nothing: every reference word missed).
+    """
+    wanted = frozenset(n for n in names if n in TEXT_READ)
+    out = _read(wanted, text, reference) if text.strip() else {}
+    refs = References(text=reference)
+    return {n: _final(_metric(n), out[n]) if n in out else worst_scores([n], "missing", refs)[n] for n in wanted}
+
+
+def _read(wanted: frozenset[str], transcript: str, reference: str) -> dict[str, Any]:
+    hyp, ref = normalise_english(transcript), normalise_english(reference)
     out: dict[str, Any] = {}
     if ANSWER in wanted:
         # A closed-form spoken answer read as a grader reads a written one: both sides Whisper-normalised
@@ -332,6 +346,8 @@ def _package_identity(*dists: str, settings: str = "") -> Callable[[Models], str
 
 WER, CER = "WER[whisper-tiny.en]", "CER[whisper-tiny.en]"
 ANSWER = "answer-acc[whisper-tiny.en]"
+TEXT_READ = (WER, CER, ANSWER)
+"""The metrics that read words: on a text channel they read the text itself instead of a transcript."""
 POOLED = (WER, CER)
 """Corpus error rates: all edit errors over all reference units, never a mean of per-clip rates."""
 SIM, RETRIEVAL = "SIM[GE2E]", "retrieval-acc[GE2E]"
