@@ -344,6 +344,8 @@ def execute_distributed(
         outcome = run_distributed(distributed, progress(total) if progress else (lambda n: None), headers)
     except ScaleOutError as exc:
         raise RunError(f"{request.spec}: {exc}") from exc
+    except AudioError as exc:  # a reference the driver's scorer reads
+        raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files; records so far are kept)") from exc
     result.workers = outcome.workers
     for plan in runnable:
         write_layer_weights(result.submission, plan.task.key, outcome.layer_weights.get(plan.task.key))
@@ -480,7 +482,10 @@ def rescore(
                 records = [r for r in read_records(path, repair=True) if r.id in by_id]
             except RunFileError as exc:
                 raise RunError(f"{exc}; move the file aside (or delete it) and re-run the model on {task.key}") from exc
-            updated = [rescore_record(r, score, by_id[r.id]) for r in records]
+            try:
+                updated = [rescore_record(r, score, by_id[r.id]) for r in records]
+            except AudioError as exc:  # a reference an audio metric reads: its header passed, its frames do not
+                raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files)") from exc
             write_records_atomic(path, updated)
             summaries.append(summarize(task, updated, variant_of(r.unit for r in updated)))
         return summaries

@@ -37,7 +37,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import make_task  # noqa: E402
+from helpers import make_audio_task, make_task  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -58,6 +58,10 @@ registry.REGISTRY["listening"] = registry.AdapterEntry(
 )
 
 TASK = "ToneHeight"
+MODELS = ("majority", "listening")
+"""The workspace's task and the two models run on it: a text task, or with ``--answers audio`` a task whose answer
+is audio (``CleanTone``: references, an output block) run by ``copy-input`` and ``reference``."""
+IMPORT_TYPE = "classification"
 # Hostile JSON values: each once crashed a tool, or could.
 HOSTILE: list[Callable[[random.Random], Any]] = [
     lambda r: None,
@@ -242,8 +246,11 @@ def build_base(root: Path) -> Path:
     """The valid workspace every case starts from."""
     from benchmark.authoring.hf import export_hf
 
-    make_task(root / "tasks", TASK, n_train=4, n_test=32)
-    for model in ("majority", "listening"):
+    if TASK == "CleanTone":
+        make_audio_task(root / "tasks", TASK)
+    else:
+        make_task(root / "tasks", TASK, n_train=4, n_test=32)
+    for model in MODELS:
         invoke(["run", "--model", model, "--tasks-root", str(root / "tasks"), "--out", str(root / "subs")], Tally(), "")
     export_hf(root / "tasks" / TASK, root / "parquet")
     return root
@@ -259,7 +266,7 @@ def _commands(ws: Path, target: str, rng: random.Random) -> list[list[str]]:
     build += ["--site", str(ws / "site")] if rng.random() < 0.1 else ["--no-site"]
     score = ["score", subs, "--tasks-root", tasks, "--no-semantic"]
     if target in ("task.json", "examples.jsonl", "audio"):
-        model = rng.choice(["majority", "listening"])
+        model = rng.choice(MODELS)
         validate = ["validate", str(ws / "tasks" / TASK)] + (["--deep", "--workers", "1"] if rng.random() < 0.3 else [])
         run = ["run", "--model", model, "--tasks-root", tasks, "--out", str(ws / "fresh"), "--no-semantic"]
         return [validate, run, score, build]
@@ -275,12 +282,14 @@ def _commands(ws: Path, target: str, rng: random.Random) -> list[list[str]]:
                 "audio",
                 "--license",
                 "CC0-1.0",
+                "--task-type",
+                IMPORT_TYPE,
                 "--out",
                 out,
             ]
         ]
-    validate = ["validate", str(ws / "subs" / "majority"), "--tasks-root", tasks]
-    resume = ["run", "--model", "majority", "--tasks-root", tasks, "--out", subs, "--no-semantic"]
+    validate = ["validate", str(ws / "subs" / MODELS[0]), "--tasks-root", tasks]
+    resume = ["run", "--model", MODELS[0], "--tasks-root", tasks, "--out", subs, "--no-semantic"]
     return [validate, score, build, resume]
 
 
@@ -309,7 +318,10 @@ def _mutate_parquet(ws: Path, rng: random.Random) -> None:
     try:
         pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pq.write_table(pa.Table.from_pylist(rows), path)
+        try:
+            pq.write_table(pa.Table.from_pylist(rows), path)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # a text value in an audio column: the column goes instead
+            pq.write_table(table.drop_columns([column]), path)
 
 
 def mutate_case(ws: Path, target: str, rng: random.Random) -> None:
@@ -323,7 +335,7 @@ def mutate_case(ws: Path, target: str, rng: random.Random) -> None:
         clip = rng.choice(sorted((task / "audio").iterdir()))
         _read_write(clip, mutate_audio, rng)
     elif target == "records":
-        run = ws / "subs" / rng.choice(["majority", "listening"]) / "runs" / f"{TASK}@1.0.0.jsonl"
+        run = ws / "subs" / rng.choice(MODELS) / "runs" / f"{TASK}@1.0.0.jsonl"
         if rng.random() < 0.2:  # the run's provenance file
             _read_write(run.with_name(f"{TASK}@1.0.0.header.json"), mutate_json_file, rng)
         elif rng.random() < 0.05:
@@ -332,7 +344,7 @@ def mutate_case(ws: Path, target: str, rng: random.Random) -> None:
         else:
             _read_write(run, mutate_jsonl if rng.random() < 0.6 else mutate_bytes, rng)
     elif target == "model.json":
-        _read_write(ws / "subs" / "majority" / "model.json", mutate_json_file, rng)
+        _read_write(ws / "subs" / MODELS[0] / "model.json", mutate_json_file, rng)
     elif target == "parquet":
         _mutate_parquet(ws, rng)
 
@@ -374,8 +386,17 @@ def _quiet_datasets() -> None:
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # damaged parquet files are counted, not logged
 
 
-def campaign(cases: int, seed: int = 0, log: Callable[[str], None] = lambda s: None) -> Tally:
-    """Run ``cases`` mutated cases; returns the tally (tracebacks hold every crash with its case)."""
+def campaign(cases: int, seed: int = 0, log: Callable[[str], None] = lambda s: None, answers: str = "text") -> Tally:
+    """Run ``cases`` mutated cases; returns the tally (tracebacks hold every crash with its case).
+
+    ``answers="audio"`` fuzzes a workspace whose task is answered with audio (references, an output block, stored
+    FLAC answers) instead of the text task.
+    """
+    global TASK, MODELS, IMPORT_TYPE
+    TASK, MODELS, IMPORT_TYPE = (
+        ("CleanTone", ("copy-input", "reference"), "audio") if answers == "audio" else
+        ("ToneHeight", ("majority", "listening"), "classification")
+    )  # fmt: skip
     tally = Tally()
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as tmp:
@@ -409,9 +430,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="Tracebacks to print in full.")
+    parser.add_argument("--answers", choices=["text", "audio"], default="text", help="The workspace task's answers.")
     args = parser.parse_args()
     start = time.perf_counter()
-    tally = campaign(args.cases, args.seed, log=lambda s: print(s, file=sys.stderr, flush=True))
+    tally = campaign(args.cases, args.seed, log=lambda s: print(s, file=sys.stderr, flush=True), answers=args.answers)
     seconds = time.perf_counter() - start
     print(f"cases: {tally.cases}  commands: {tally.commands}  seconds: {seconds:.0f}")
     print("cases by target: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.by_target.items())))

@@ -313,4 +313,9 @@ def test_short_fuzz_campaign_has_no_traceback() -> None:
     assert tally.cases == 60 and tally.commands > 150
     assert tally.tracebacks == [], tally.tracebacks[0]
     assert {"T201", "T310", "S100", "S101"} <= set(tally.codes)  # the mutations reach every reader
+    # A task answered with audio: references, an output block, stored answers (a corrupt reference once crashed
+    # `bench score`).
+    audio = fuzz.campaign(cases=40, seed=3, answers="audio")
+    assert audio.cases == 40 and audio.tracebacks == [], audio.tracebacks[0]
+    fuzz.campaign(cases=0)  # the module's workspace back to the text task
     shutil.rmtree(ROOT / "benchmarks" / "__pycache__", ignore_errors=True)
