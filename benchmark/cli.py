@@ -336,14 +336,14 @@ def leaderboard_build(
     strict: Annotated[bool, typer.Option("--strict", help="Fail if any run file would be left out.")] = False,
 ) -> None:
     """Recompute every table from the records; write Markdown, CSV, JSON and the static website."""
-    from benchmark.planning import RunError, load_board_tasks
+    from benchmark.planning import RunError, load_tasks
     from benchmark.report.build import BuildError, build_leaderboard
     from benchmark.task.discovery import SelectionError, select_tasks
     from benchmark.task.index import index_path
 
     try:
         index = index_path(submissions) if submissions.is_dir() else None  # the index `bench run` keeps
-        tasks = load_board_tasks(select_tasks([], tasks_root), index, submissions)
+        tasks = load_tasks(select_tasks([], tasks_root), index)
         result = build_leaderboard(submissions, tasks, out, None if no_site else site, strict=strict)
     except (RunError, SelectionError, BuildError) as exc:
         raise _fail(str(exc), code=2) from None

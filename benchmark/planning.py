@@ -19,7 +19,7 @@ from benchmark.submission.records import read_records, run_path, set_aside
 from benchmark.task import safejson
 from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task, TaskLoadError
-from benchmark.task.index import TaskIndex, quick_load
+from benchmark.task.index import TaskIndex
 from benchmark.version import __version__
 
 
@@ -60,38 +60,6 @@ def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Tas
     if problems:
         raise RunError("\n".join(problems) + "\nfix these (see `bench validate`) or leave the tasks out")
     return tasks
-
-
-def load_board_tasks(task_dirs: Sequence[Path], index: Path | None, submissions: Path) -> list[Task]:
-    """The tasks a leaderboard build lists: those with runs loaded as ``load_tasks`` does, the rest read lightly.
-
-    The rest are read from their card and examples alone: no score depends on the audio of a task nobody ran,
-    so its files are neither checked nor hashed (a text-only board does not read the audio-answer tasks'
-    references). A folder whose card or examples do not parse is loaded in full, where its problems are reported.
-    """
-    ran = {p.name.partition("@")[0] for p in submissions.glob("*/runs/*@*.jsonl")} if submissions.is_dir() else set()
-    full = [d for d in task_dirs if d.name in ran]
-    listed: list[Task] = []
-    for folder in task_dirs:
-        if folder.name not in ran:
-            try:
-                listed.append(_listed(folder))
-            except (OSError, ValueError):
-                full.append(folder)
-    loaded = {t.root: t for t in load_tasks(full, index) + listed}
-    return [loaded[d] for d in task_dirs if d in loaded]
-
-
-LISTED_LIMITS = {"task.json": safejson.MAX_JSON_BYTES, "examples.jsonl": 64 << 20}
-"""Files a lightly read task may have: regular files (no links) within these sizes, else it is loaded in full."""
-
-
-def _listed(folder: Path) -> Task:
-    for name, limit in LISTED_LIMITS.items():
-        path = folder / name
-        if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
-            raise ValueError(f"{path}: not a plain file within {limit} bytes")
-    return quick_load(folder)
 
 
 def unanswerable(task_dirs: Sequence[Path], adapter: Adapter, submission: Path) -> tuple[list[Path], list[TaskPlan]]:

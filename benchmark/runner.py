@@ -32,6 +32,7 @@ from benchmark.scaleout.options import RayOptions, ScaleOutError, take_ray_args
 from benchmark.scaleout.shards import fold_shards
 from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver
 from benchmark.scoring.metrics import scored_set
+from benchmark.submission.audio_scorer import AudioNotStored
 from benchmark.submission.card import SUBMISSION_NAME, submission_name
 from benchmark.submission.header import RunHeader, append_header, make_header
 from benchmark.submission.lock import guarded
@@ -221,6 +222,11 @@ def run(request: RunRequest, progress: Callable[[int], Callable[[int], None]] | 
     if not tasks:
         why = "; ".join(p.skip or "" for p in unanswered) if unanswered else f"no tasks under {request.tasks_root}"
         raise RunError(f"no tasks to run: {why}")
+    if request.control and (adapter.reads_transcripts or adapter.reads_references):
+        raise RunError(
+            f"--control {request.control}: {request.spec} is a reference system that reads the examples' "
+            "transcripts or reference audio, so what it hears changes nothing; run controls on models"
+        )
     if problems := [p for t in tasks if (p := variant.problem(t))]:
         raise RunError("\n".join(problems))
     if tasks and all(variant.skip(t) for t in tasks):
@@ -269,6 +275,8 @@ def execute(
         raise RunError(f"{request.spec}: {exc} (records written so far are kept; re-run to resume)") from exc
     except AudioError as exc:
         raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files; records so far are kept)") from exc
+    except AudioNotStored as exc:  # an answer just written cannot be read back: the disk, not the model
+        raise RunError(f"{exc} (records so far are kept; re-run to resume)") from exc
     finally:
         sync_pending()
 
@@ -344,8 +352,8 @@ def execute_distributed(
         outcome = run_distributed(distributed, progress(total) if progress else (lambda n: None), headers)
     except ScaleOutError as exc:
         raise RunError(f"{request.spec}: {exc}") from exc
-    except AudioError as exc:  # a reference the driver's scorer reads
-        raise RunError(f"{exc.code} {exc} (`bench validate --deep` lists such files; records so far are kept)") from exc
+    except (AudioError, AudioNotStored) as exc:  # a reference the driver's scorer reads, or an answer it wrote
+        raise RunError(f"{exc} (`bench validate --deep` lists damaged task files; records so far are kept)") from exc
     result.workers = outcome.workers
     for plan in runnable:
         write_layer_weights(result.submission, plan.task.key, outcome.layer_weights.get(plan.task.key))

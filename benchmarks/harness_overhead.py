@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmark.planning import load_board_tasks
+from benchmark.planning import load_tasks
 from benchmark.report.export import write_tables
 from benchmark.report.tables import build_tables
 from benchmark.runner import RunRequest, run
@@ -57,7 +57,7 @@ def one_round(tasks_root: Path) -> dict[str, float]:
         start, cpu_start = time.perf_counter(), time.process_time()
         result = run(RunRequest(spec="majority", tasks_root=tasks_root, out=out, batch_size=16))
         ran, cpu_ran = time.perf_counter(), time.process_time()
-        tasks = load_board_tasks(select_tasks([], tasks_root), index_path(out), out)  # as `bench leaderboard build`
+        tasks = load_tasks(select_tasks([], tasks_root), index_path(out))  # as `bench leaderboard build` does
         board = build_tables(out, tasks)
         write_tables(board, Path(tmp) / "tables")
         built, cpu_built = time.perf_counter(), time.process_time()

@@ -237,18 +237,48 @@ def test_a_model_never_reads_the_folders_of_tasks_it_cannot_answer(tmp_path) -> 
         evaluate(CopyInput(), tasks="CleanTone", out=tmp_path / "subs", tasks_root=tasks)
 
 
-def test_a_board_does_not_read_the_audio_of_tasks_nobody_ran(tmp_path) -> None:
-    from benchmark.planning import load_board_tasks
-    from benchmark.task.discovery import select_tasks
+def test_a_record_names_a_stored_clip_by_its_hash_never_by_a_path(tmp_path) -> None:
+    _run(tmp_path, CopyInput(), "copy")
+    run = tmp_path / "subs/copy/runs/CleanTone@1.0.0.jsonl"
+    lines = run.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["audio"] = [str(tmp_path / "outside")]  # a committed record is untrusted
+    run.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    with pytest.raises(RunError, match="not a valid record: String should match pattern"):
+        rescore(tmp_path / "subs/copy", tmp_path / "tasks")
 
-    tasks = tmp_path / "tasks"
-    audio = make_audio_task(tasks)
-    make_task(tasks)
-    (audio / "audio/0007-clean.flac").write_bytes(b"not audio")  # nobody ran CleanTone: its files are not read
-    evaluate("majority", tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tasks)
-    loaded = load_board_tasks(select_tasks([], tasks), None, tmp_path / "subs")
-    assert [t.name for t in loaded] == ["CleanTone", "ToneHeight"]
-    (tmp_path / "subs/CopyInput/runs").mkdir(parents=True)
-    (tmp_path / "subs/CopyInput/runs/CleanTone@1.0.0.jsonl").write_text("")  # a run of it: loaded in full now
-    with pytest.raises(RunError, match="0007-clean.flac"):
-        load_board_tasks(select_tasks([], tasks), None, tmp_path / "subs")
+
+def test_a_damaged_stored_clip_is_never_scored_nor_cached(tmp_path) -> None:
+    records = _run(tmp_path, CopyInput(), "copy")
+    submission = tmp_path / "subs/copy"
+    (submission / "audio/scores.jsonl").unlink()
+    files = sorted((submission / "audio").rglob("*.flac"))
+    saved = {p: p.read_bytes() for p in files}
+    for p in files:
+        p.write_bytes(saved[p][:200])  # half-copied
+    rescore(submission, tmp_path / "tasks")
+    assert read_records(submission / "runs/CleanTone@1.0.0.jsonl") == records  # kept as they were
+    for p, data in saved.items():
+        p.write_bytes(data)
+    rescore(submission, tmp_path / "tasks")
+    assert read_records(submission / "runs/CleanTone@1.0.0.jsonl") == records  # and nothing wrong was cached
+
+
+def test_encoded_audio_declaring_too_much_is_refused_before_it_is_decoded(tmp_path) -> None:
+    import io
+
+    from benchmark.submission.audio_store import AudioStore
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros((48_000 * 600, 2), dtype=np.float32), 48_000, format="FLAC")  # 10 min, ~100 kB
+    stored = AudioStore(tmp_path).put(AudioAnswer(data=buffer.getvalue(), format="flac"), max_seconds=30)
+    assert stored.statuses == ("too_long",) and stored.hashes == (None,)
+
+
+def test_reference_systems_run_no_controls(tmp_path) -> None:
+    from benchmark.adapters.cascade import CascadeAdapter
+
+    make_task(tmp_path / "tasks")
+    oracle = CascadeAdapter("pocketsphinx+smollm2", text_view="oracle")  # reads transcripts, so hearing is moot
+    with pytest.raises(RunError, match="is a reference system"):
+        evaluate(oracle, tasks="ToneHeight", out=tmp_path / "subs", tasks_root=tmp_path / "tasks", control="silence")

@@ -141,7 +141,7 @@ def file_digest(path: Path) -> str:
 def code_stamp() -> str:
     """SHA-256 of the code a cell's numbers come from (scoring, chance, bootstrap): editing it empties the cache."""
     here = Path(__file__).resolve().parent
-    files = sorted((here.parent / "scoring").glob("*.py")) + [here / "cells.py", here / "tables.py"]
+    files = sorted((here.parent / "scoring").rglob("*.py")) + [here / "cells.py", here / "tables.py"]
     h = hashlib.sha256()
     for path in files:
         h.update(path.read_bytes())

@@ -188,14 +188,22 @@ def _tier_cell(tiers_json: str) -> tuple[str, str]:
 # ---------------------------------------------------------------- pages
 
 
-def _model_link(name: str, protocol: str, prefix: str = "") -> str:
-    """A model's name linking to its page, tagged when it answered by ranking labels (another protocol)."""
+REFERENCE_TAG = (
+    ' <span class="tag" title="a reference system: it reads what a model never gets (oracle transcripts or the'
+    ' reference audio); a yardstick, not an entry">reference</span>'
+)
+
+
+def _model_link(name: str, protocol: str, prefix: str = "", reference: bool = False) -> str:
+    """A model's name linking to its page, tagged by its protocol (ranking labels) and as a reference system."""
     tag = f' <span class="tag" title="answer=rank: the most likely label, not free text">{_e(protocol)}</span>'
-    return f'<a href="{prefix}models/{_e(name)}.html">{_e(name)}</a>' + (tag if protocol.startswith("rank") else "")
+    link = f'<a href="{prefix}models/{_e(name)}.html">{_e(name)}</a>' + (tag if protocol.startswith("rank") else "")
+    return link + (REFERENCE_TAG if reference else "")
 
 
 def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:
     protocols = {m["name"]: m.get("protocol", "generate") for m in board.models}
+    references = {m["name"] for m in board.models if m.get("reference_system")}
     dims = [d for d in DIMENSIONS if any(r["dimension"] == d for r in board.dimensions)]
     tables = []
     for split in SPLITS:
@@ -205,7 +213,7 @@ def _overview(board: Leaderboard, tasks: Sequence[Task]) -> str:
                 cells.setdefault(r["model"], {})[r["dimension"]] = r
         rows = []
         for model in sorted(cells):
-            row = [(_model_link(model, protocols.get(model, "generate")), model)]
+            row = [(_model_link(model, protocols.get(model, "generate"), reference=model in references), model)]
             for dim in [*dims, "overall"]:
                 c = cells[model].get(dim)
                 if c is None:

@@ -152,10 +152,10 @@ def _numbers(per: Any) -> tuple[float, int | None, int | None]:
 
 
 def _mark_best(rows: list[dict[str, Any]]) -> None:
-    """Per task and metric: the best value among the non-reference rows (a reference is a ceiling, not a model)."""
+    """Per task and metric: the best value among the models (a reference is a ceiling, a floor a yardstick)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
-        if r["role"] != "reference" and r["value"] is not None:
+        if r["role"] == "model" and r["value"] is not None:  # a ceiling and the floors are yardsticks, not entries
             groups.setdefault((r["task"], r["metric"]), []).append(r)
     for (_, metric), group in groups.items():
         pick = max if METRICS[metric].higher_is_better else min

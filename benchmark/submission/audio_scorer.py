@@ -14,7 +14,10 @@ score, :class:`AudioNotStored` says so and the record keeps the scores it has.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from benchmark.scoring.metrics import METRICS
 from benchmark.scoring.score import ExampleScore
@@ -25,6 +28,15 @@ from benchmark.scoring.speech.output import SAMPLE_RATE
 from benchmark.submission.audio_store import AudioStore, ScoreCache
 from benchmark.task.card import Example
 from benchmark.task.folder import Task
+
+
+@functools.cache
+def scoring_code() -> str:
+    """SHA-256 of every module of ``benchmark/scoring`` (the speech metrics, the resolver, the registry)."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parents[1].joinpath("scoring").rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 class AudioNotStored(LookupError):
@@ -61,9 +73,13 @@ class AudioScorer:
         )
 
     def identity(self, name: str) -> str:
-        """The scorer identity of one metric (model, versions, weights hash, settings); read once."""
+        """The scorer identity of one metric (model, versions, weights hash, settings) and of the scoring code.
+
+        Read once. The code's hash (``benchmark/scoring``, the resolver, the registry's per-example rules) is part
+        of it, so editing how a score is computed never leaves an old number in the cache.
+        """
         if name not in self._identities:
-            self._identities[name] = identity(name, self.models)
+            self._identities[name] = f"{identity(name, self.models)} code {scoring_code()}"
         return self._identities[name]
 
     def _scores(self, example: Example, stored: StoredAnswer) -> dict[str, SpeechScore]:
@@ -93,9 +109,11 @@ class AudioScorer:
     def _compute(self, example: Example, stored: StoredAnswer, names: Sequence[str]) -> dict[str, SpeechScore]:
         clips = []
         for digest in stored.hashes:
-            if digest is not None and not self.store.has(digest):
-                raise AudioNotStored(f"{self.store.path(digest)} is not here")
-            _, audio = self.store.read(digest, max_seconds=self.output.max_seconds)
+            if digest is None or not self.store.has(digest):
+                raise AudioNotStored(f"clip {digest} of {example.id} is not here")
+            status, audio = self.store.read(digest, max_seconds=self.output.max_seconds)
+            if status != "ok":  # a damaged or half-copied file: never scored, never cached, the record keeps its scores
+                raise AudioNotStored(f"{self.store.path(digest)} cannot be read as stored ({status})")
             clips.append(audio)
         needs: set[str] = set().union(*(SPEECH_METRICS[n].needs for n in names))
         refs = self._references(example, needs)

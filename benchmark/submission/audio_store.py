@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from benchmark.scoring.speech.answer import AudioAnswer, StoredAnswer
-from benchmark.scoring.speech.output import MAX_FILE_BYTES, STATUSES, check_output, read_output
+from benchmark.scoring.speech.output import MAX_CHANNELS, MAX_FILE_BYTES, STATUSES, check_output, read_output
 
+_HASH = re.compile(r"^[0-9a-f]{64}$")
 _FULL_SCALE = 2**23 - 1  # 24-bit PCM, FLAC's lossless depth for float audio in [-1, 1]
 NOT_STORED = ("missing", "unreadable", "empty", "non_finite", "too_long")
 """Statuses of clips that are not audio anyone could listen to: nothing is written for them."""
@@ -45,6 +47,8 @@ class AudioStore:
         FLAC, or WAV (equally lossless) for a rate FLAC's header cannot state: above 65535 Hz and not a
         multiple of 10.
         """
+        if not _HASH.match(digest):  # a record's hash names a file here, never a path (records are untrusted)
+            raise ValueError(f"{digest[:80]!r} is not an audio hash")
         flac = self.root / digest[:2] / f"{digest}.flac"
         wav = flac.with_suffix(".wav")
         return wav if not flac.is_file() and wav.is_file() else flac
@@ -59,7 +63,7 @@ class AudioStore:
         hashes: list[str | None] = []
         statuses: list[str] = []
         for clip in answer.clips():
-            samples, rate, status = _decoded(clip, answer.rate)
+            samples, rate, status = _decoded(clip, answer.rate, max_seconds)
             if status is None:
                 status, _ = check_output(samples, rate, min_seconds=0.1, max_seconds=max_seconds)
             if status in NOT_STORED:
@@ -97,8 +101,12 @@ class AudioStore:
         return digest
 
 
-def _decoded(clip: Any, rate: int | None) -> tuple[Any, Any, str | None]:
-    """``(samples, rate, status)``: encoded bytes decoded (status ``unreadable`` when they do not decode)."""
+def _decoded(clip: Any, rate: int | None, max_seconds: float) -> tuple[Any, Any, str | None]:
+    """``(samples, rate, status)``: encoded bytes decoded (status ``unreadable`` when they do not decode).
+
+    The header's length is checked first: a small file that declares hours of audio is ``too_long`` before a
+    sample is decoded.
+    """
     if not isinstance(clip, (bytes, bytearray)):
         return clip, rate, None
     if len(clip) == 0:
@@ -108,7 +116,12 @@ def _decoded(clip: Any, rate: int | None) -> tuple[Any, Any, str | None]:
     import soundfile as sf
 
     try:
-        data, sr = sf.read(io.BytesIO(bytes(clip)), dtype="float32", always_2d=True)
+        with sf.SoundFile(io.BytesIO(bytes(clip))) as f:
+            if f.samplerate <= 0 or f.channels > MAX_CHANNELS:
+                return None, rate, "unreadable"
+            if f.frames / f.samplerate > max_seconds:
+                return None, rate, "too_long"
+            data, sr = f.read(dtype="float32", always_2d=True), f.samplerate
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError):
         return None, rate, "unreadable"
     return data, sr, None

@@ -21,14 +21,16 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from benchmark.task import safejson
 from benchmark.task.safejson import MAX_RECORD_LINE_BYTES, bounded_lines
 
 RECORD_SCHEMA = 1
+AudioHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+"""A stored clip's name: the SHA-256 hex digest ``AudioStore`` gives it (never a path)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -92,7 +94,7 @@ class Record(BaseModel):
     """Generation: the answer span (``answer``, extracted from ``output``) as the text metric compares it."""
     normalised_reference: str | None = None
     """Generation: the reference as the text metric compares it."""
-    audio: list[str | None] | None = None
+    audio: list[AudioHash | None] | None = None
     """An ``audio`` task: the hash of each clip of the answer, its file ``audio/<h[:2]>/<h>.flac`` under the
     submission; None for a clip that was not audio (see ``audio_statuses``). ``output`` holds the text channel."""
     audio_statuses: list[str] | None = None

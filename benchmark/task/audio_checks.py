@@ -91,11 +91,12 @@ def _where(refs: list[_AudioRef]) -> str:
 
 
 def _splits(refs: dict[str, list[_AudioRef]]) -> dict[str, set[str]]:
-    """The splits whose model inputs use each file.
+    """The splits that use each file a model hears somewhere (as an input, in any role elsewhere).
 
-    A reference (a speaker prompt, a clean target) shared by train and test examples leaks nothing a model hears.
+    A file only ever used as a reference (a speaker prompt, a clean target) may be shared by train and test: no model
+    hears it. A train input that is a test example's target is a leak, and is reported.
     """
-    return {rel: s for rel, uses in refs.items() if (s := {u.split for u in uses if u.is_input})}
+    return {rel: {u.split for u in uses} for rel, uses in refs.items() if any(u.is_input for u in uses)}
 
 
 def _twin_candidates(index: FolderIndex, refs: dict[str, list[_AudioRef]]) -> set[str]:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from benchmark.scoring.constraint_library import constraint_problems
 from benchmark.scoring.metrics import METRICS, TASK_TYPES, TaskType, metrics_for
-from benchmark.scoring.speech.metrics import SPEECH_METRICS, scores_sources
+from benchmark.scoring.speech.metrics import SPEECH_METRICS, scores_language, scores_sources
 
 Dimension = Literal["content", "speaker", "semantics", "paralinguistics", "degradation", "audio", "music"]
 Split = Literal["train", "test"]
@@ -56,45 +56,15 @@ MIN_TEST_EXAMPLES = 32
 # where required). Non-commercial licences permit redistribution, so they are listed;
 # "no derivatives" ones are not, because tasks are converted and resampled.
 REDISTRIBUTABLE_LICENSES = frozenset(
-    {
-        "CC0-1.0",
-        "CC-BY-3.0",
-        "CC-BY-4.0",
-        "CC-BY-SA-3.0",
-        "CC-BY-SA-4.0",
-        "CC-BY-NC-3.0",
-        "CC-BY-NC-4.0",
-        "CC-BY-NC-SA-3.0",
-        "CC-BY-NC-SA-4.0",
-        "MIT",
-        "Apache-2.0",
-        "BSD-2-Clause",
-        "BSD-3-Clause",
-        "ISC",
-        "Unlicense",
-        "PDDL-1.0",
-        "ODC-By-1.0",
-        "ODbL-1.0",
-        "CDLA-Permissive-2.0",
-        "CDLA-Sharing-1.0",
-        "GPL-3.0-only",
-        "GPL-3.0-or-later",
-        "LGPL-3.0-only",
-        "LGPL-3.0-or-later",
-    }
+    (
+        "CC0-1.0 CC-BY-3.0 CC-BY-4.0 CC-BY-SA-3.0 CC-BY-SA-4.0 CC-BY-NC-3.0 CC-BY-NC-4.0 CC-BY-NC-SA-3.0 "
+        "CC-BY-NC-SA-4.0 MIT Apache-2.0 BSD-2-Clause BSD-3-Clause ISC Unlicense PDDL-1.0 ODC-By-1.0 ODbL-1.0 "
+        "CDLA-Permissive-2.0 CDLA-Sharing-1.0 GPL-3.0-only GPL-3.0-or-later LGPL-3.0-only LGPL-3.0-or-later "
+    ).split()
 )
 # Recognised SPDX ids (or SPDX expressions) that do not permit redistribution here.
 NON_REDISTRIBUTABLE_LICENSES = frozenset(
-    {
-        "CC-BY-ND-4.0",
-        "CC-BY-NC-ND-4.0",
-        "CC-BY-ND-3.0",
-        "CC-BY-NC-ND-3.0",
-        "NONE",
-        "NOASSERTION",
-        "UNLICENSED",
-        "proprietary",
-    }
+    ("CC-BY-ND-4.0 CC-BY-NC-ND-4.0 CC-BY-ND-3.0 CC-BY-NC-ND-3.0 NONE NOASSERTION UNLICENSED proprietary ").split()
 )
 
 
@@ -361,7 +331,12 @@ def output_rules(raw: Mapping[str, Any]) -> list[Problem]:
         out.append(Problem(code="T152", field="output.max_seconds", message=f"{seconds}; use more than 0, at most 60"))
     if isinstance(language, str) and not re.match(BCP47_PATTERN, language):
         out.append(Problem(code="T143", field="output.language", message=f"{language!r} is not a BCP-47 tag"))
-    allowed = METRICS_BY_TASK_TYPE["audio"]
+    return out + _output_metric_rules(raw, output, sources, language)
+
+
+def _output_metric_rules(raw: Mapping[str, Any], output: dict[str, Any], sources: Any, language: Any) -> list[Problem]:
+    """Each reported metric is an audio metric that can score the answer's sources and language."""
+    allowed, out = METRICS_BY_TASK_TYPE["audio"], []
     named = [("metric", raw.get("metric"))]
     named += [(f"output.metrics[{i}]", n) for i, n in enumerate(output.get("metrics") or [])]
     for where, name in named:
@@ -371,6 +346,9 @@ def output_rules(raw: Mapping[str, Any]) -> list[Problem]:
         elif isinstance(sources, int) and sources > 1 and name in SPEECH_METRICS and not scores_sources(name):
             message = f"{name} scores one clip per answer, and output.sources is {sources}: use SI-SDR or SI-SDRi"
             out.append(Problem(code="T152", field=where, message=message))
+        elif name in SPEECH_METRICS and isinstance(language, str) and not scores_language(name, language):
+            message = f"{name} reads English; output.language is {language}"
+            out.append(Problem(code="T116", field=where, message=message))
     return out
 
 

@@ -43,7 +43,7 @@ RACY_NS = 2_000_000_000
 def code_stamp() -> str:
     """SHA-256 of the code that decides whether a folder loads: editing it empties the index."""
     package = Path(__file__).resolve().parents[1]
-    files = [*sorted((package / "task").glob("*.py")), *sorted((package / "scoring").glob("*.py"))]
+    files = [*sorted((package / "task").glob("*.py")), *sorted((package / "scoring").rglob("*.py"))]
     h = hashlib.sha256(__version__.encode())
     for path in [*files, package / "findings.py"]:
         h.update(path.read_bytes())

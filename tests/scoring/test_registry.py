@@ -97,3 +97,12 @@ def test_every_speech_metric_is_in_the_registry_and_its_worst_answer_scores_wors
     bad, best = metric.example(worst, "").score, metric.example(good, "").score
     assert (bad < best) if metric.higher_is_better else (bad > best), "a missing answer must score worst"
     assert metric.needs == tuple(sorted(speech.needs)) and np.isnan(metric.chance_fallback(2))
+
+
+def test_no_answer_scores_worse_than_a_missing_one_on_a_target_metric() -> None:
+    from benchmark.scoring.speech.metrics import SpeechScore
+
+    metric = METRICS["duration-ratio"]
+    missing = metric.example(SpeechScore(0.0, "missing"), "").score
+    assert [metric.example(SpeechScore(r, "ok"), "").score for r in (1.0, 0.5, 1.5, 3.0, 10.0)] == [0, 0.5, 0.5, 1, 1]
+    assert missing == 1.0

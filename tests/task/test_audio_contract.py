@@ -98,3 +98,16 @@ def test_an_answer_of_several_sources_needs_metrics_that_score_several_clips(tmp
     edit_card(folder, output={"sources": 2, "metrics": ["SI-SDRi", "WER[whisper-tiny.en]"]})
     found = [f for f in validate_task(folder).findings if f.code == "T152"]
     assert [f.field for f in found] == ["output.metrics[1]"] and "scores one clip per answer" in found[0].message
+
+
+def test_english_scorers_refuse_another_language_and_a_train_input_is_no_test_target(tmp_path) -> None:
+    folder = make_audio_task(tmp_path, metrics=("WER[whisper-tiny.en]",))
+    rows = read_examples(folder)
+    for row in rows:
+        row["label"] = "words"
+    rows[10]["reference_audio"] = [rows[0]["audio"]]  # a train example's input as a test example's target
+    write_examples(folder, rows)
+    edit_card(folder, output={"sources": 1, "language": "de", "metrics": ["WER[whisper-tiny.en]"]})
+    found = _codes(folder)
+    assert "reads English; output.language is de" in found["T116"][0].message
+    assert any("0000.flac" in f.path for f in found["T315"])

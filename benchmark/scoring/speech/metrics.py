@@ -112,6 +112,8 @@ class SpeechMetric:
     bounded: bool = True
     """Whether ``worst`` bounds every value (values beyond it are clipped). WER and CER are not: insertions take
     them past 1, the value of saying nothing, as they do in the corpus rate."""
+    languages: tuple[str, ...] = ()
+    """The languages it can score (the ASR metrics: English, Whisper tiny.en); empty: any."""
 
 
 FAMILIES: dict[str, Family] = {}
@@ -174,6 +176,12 @@ def score(
         wanted = frozenset(m.name for m in metrics if m.family == family)
         results.update(FAMILIES[family].compute(wanted, audio, refs, models))
     return {m.name: _final(m, results.get(m.name)) for m in metrics}
+
+
+def scores_language(name: str, language: str) -> bool:
+    """Whether a metric can score speech in ``language`` (a BCP-47 tag)."""
+    own = _metric(name).languages
+    return not own or language.split("-")[0].lower() in own
 
 
 def scores_sources(name: str) -> bool:
@@ -404,7 +412,7 @@ _TABLE: list[tuple[str, Direction, float, float, tuple[str, ...], str, str]] = [
 for _name, _direction, _best, _worst, _needs, _family, _summary in _TABLE:
     # WER and CER are unbounded: insertions take them past 1, the value of saying nothing, as in the corpus rate.
     register(SpeechMetric(_name, _direction, _best, _worst, frozenset(_needs), _family, _summary,  # type: ignore[arg-type]
-                          bounded=_family != "asr" or _name == ANSWER))
+                          bounded=_family != "asr" or _name == ANSWER, languages=("en",) if _family == "asr" else ()))
 
 # fmt: on
 

@@ -25,8 +25,8 @@ def per_example(metric: SpeechMetric) -> Any:
 
     def score(scored: SpeechScore, reference: Any) -> PerExample:
         value = scored.value
-        if metric.direction == "target":
-            value = abs(value - metric.best)
+        if metric.direction == "target":  # the distance from the target, at most a missing answer's
+            value = min(abs(value - metric.best), abs(metric.worst - metric.best))
         detail = scored.detail or {}
         if metric.name in POOLED:
             return PerExample(value, int(detail.get("errors", 0)), int(detail.get("ref_units", 0)))
@@ -59,7 +59,8 @@ def as_metric(metric: SpeechMetric) -> Metric:
         example=per_example(metric),
         corpus=_error_rate if metric.name in POOLED else _mean,
         chance_fallback=_no_chance,
-        summary=metric.summary + (f" (scored as |value - {metric.best:g}|, lower is better)" if target else ""),
+        summary=metric.summary
+        + (f" (scored as |value - {metric.best:g}|, at most a missing answer's, lower is better)" if target else ""),
         needs=tuple(sorted(metric.needs)),
     )
 
