@@ -175,6 +175,10 @@ class ChatEndpoint:
             self.cache.put(key, reply)
         return reply
 
+    def read(self, raw: bytes) -> str:
+        """What is kept of a successful reply: its text (a subclass may keep other parts, e.g. spoken audio)."""
+        return _reply_text(raw)
+
     def _post(self, data: bytes) -> str:
         headers = {"Content-Type": "application/json"}
         if self._key:
@@ -184,7 +188,7 @@ class ChatEndpoint:
             try:
                 request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's URL)
-                    return _reply_text(response.read())
+                    return self.read(response.read())
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}: {_server_message(exc)}"
                 if exc.code != 429 and exc.code < 500:

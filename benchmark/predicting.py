@@ -55,10 +55,7 @@ class Output:
 
 def queries_for(adapter: Adapter, task: Task, batch: Sequence[Example], variant: Variant) -> list[Query]:
     """What the model sees of each example (audio decoded only for adapters that listen)."""
-    return [
-        query_for(task, e, variant.audio(task, e) if adapter.needs_audio else (), adapter)
-        for e in batch
-    ]
+    return [query_for(task, e, variant.audio(task, e) if adapter.needs_audio else (), adapter) for e in batch]
 
 
 def predict_batch(adapter: Adapter, task: Task, batch: Sequence[Example], variant: Variant) -> list[Output]:

@@ -215,7 +215,7 @@ def file_functions(models: Models, items: list[dict], root: Path) -> tuple[dict,
         return lambda x: fn(read(x))
 
     direct = {name: reading(fn) for name, fn in direct_functions(models).items()}
-    rounds = iter(range(10**6))
+    rounds = itertools.count()
 
     def run(names: list[str], answer: str, sources: int = 1) -> Callable[[dict], list[float]]:
         output = task.card.output.model_copy(update={"metrics": names[1:], "sources": sources})  # type: ignore[union-attr]

@@ -29,11 +29,7 @@ import binascii
 import io
 import json
 import os
-import random
 import re
-import time
-import urllib.error
-import urllib.request
 import wave
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,7 +39,6 @@ import numpy as np
 
 from benchmark.adapters.base import Adapter, AdapterError, Answer, OptionError, Query, float_option, int_option
 from benchmark.endpoint import ChatEndpoint, EndpointError, Message, ResponseCache
-from benchmark.endpoint import _server_message as server_message
 from benchmark.scoring.speech.answer import AudioAnswer
 from benchmark.task.card import TaskCard
 
@@ -116,9 +111,13 @@ class AudioEndpoint(ChatEndpoint):
     def __init__(self, base_url: str, model: str, *, voice: str, speech: bool, **options: Any) -> None:
         super().__init__(base_url, model, **options)
         self.voice, self.speech = voice, speech
-        self.read: Callable[[bytes], str] = _speech_bytes if speech else _message_parts
+        self._reader: Callable[[bytes], str] = _speech_bytes if speech else _message_parts
         if speech:
             self.url = base_url.rstrip("/") + "/audio/speech"
+
+    def read(self, raw: bytes) -> str:
+        """The reply's parts (text, audio, transcript), or the spoken file itself, kept as one JSON string."""
+        return self._reader(raw)
 
     def body(self, messages: Sequence[Message]) -> dict[str, Any]:
         """A chat request asking for audio, or (``speech``) the text of the last message to be spoken."""
@@ -130,28 +129,6 @@ class AudioEndpoint(ChatEndpoint):
             "modalities": ["text", "audio"],
             "audio": {"voice": self.voice, "format": "wav"},
         }
-
-    def _post(self, data: bytes) -> str:
-        # ChatEndpoint._post's retry policy, with a reader for an audio reply instead of the reply's text.
-        headers = {"Content-Type": "application/json"}
-        if self._key:
-            headers["Authorization"] = f"Bearer {self._key}"
-        last = ""
-        for attempt in range(self.retries + 1):
-            try:
-                request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (user's URL)
-                    return self.read(response.read())
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}: {server_message(exc)}"
-                if exc.code != 429 and exc.code < 500:
-                    raise EndpointError(f"{self.url} refused the request ({last})") from exc
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = str(getattr(exc, "reason", exc))
-            if attempt < self.retries:
-                time.sleep(random.uniform(0, self.backoff * 2**attempt))
-        message = f"{self.url}: {last} (after {self.retries + 1} tries)"
-        raise EndpointError(message.replace(self._key, "***") if self._key else message)
 
 
 def audio_answer(reply: str) -> AudioAnswer:

@@ -29,13 +29,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from benchmark.report.cells import percentile_cis, task_seed
 from benchmark.report.inventory import Submission
-from benchmark.report.tables import RESAMPLES, Leaderboard, current_records, rounded
+from benchmark.report.tables import RESAMPLES, Leaderboard, ScoredRow, current_records, rounded
 from benchmark.scoring.aggregate import bootstrap_indices
 from benchmark.scoring.metrics import METRICS, scored_set
 from benchmark.scoring.speech.metrics import SPEECH_METRICS, TEXT_READ, SpeechScore, text_channel_scores
@@ -57,26 +57,15 @@ def role_of(card: ModelCard) -> str:
     return "reference" if card.reference_system else "floor" if card.floor_system else "model"
 
 
-class _Scored(NamedTuple):
-    """The fields ``scored_set`` reads, for one reported metric of one record."""
-
-    reference: Any
-    answer: Any
-    score: float
-    errors: int | None
-    ref_units: int | None
-    value: float | None
-
-
-def _scored(metric: str, r: Record) -> _Scored:
+def _scored(metric: str, r: Record) -> ScoredRow:
     """One record's number for ``metric`` through the registry's per-example scorer (NaN when not scored)."""
     entry = (r.speech or {}).get(metric)
     if not isinstance(entry, dict) or not isinstance(entry.get("value"), (int, float)):
-        return _Scored(r.reference, r.answer, math.nan, None, None, None)
+        return ScoredRow(r.reference, r.answer, math.nan, None, None, None)
     detail = entry.get("detail")
     detail = detail if isinstance(detail, dict) else {}
     got = METRICS[metric].example(SpeechScore(float(entry["value"]), str(entry.get("status")), detail), r.reference)
-    return _Scored(r.reference, r.answer, got.score, got.errors, got.ref_units, None)
+    return ScoredRow(r.reference, r.answer, got.score, got.errors, got.ref_units, None)
 
 
 def direction(metric: str) -> str:
@@ -142,7 +131,7 @@ def _text_channel(metric: str, records: Sequence[Record]) -> dict[str, Any]:
     spec = METRICS[metric]
     per = [text_channel_scores([metric], r.output, str(r.reference))[metric] for r in records]
     numbers = [_numbers(spec.example(s, r.reference)) for r, s in zip(records, per, strict=True)]
-    rows = [_Scored(r.reference, None, *n, None) for r, n in zip(records, numbers, strict=True)]
+    rows = [ScoredRow(r.reference, None, *n, None) for r, n in zip(records, numbers, strict=True)]
     value = spec.replicates_many([scored_set(metric, rows)], np.arange(len(rows))[None, :])[0, 0]
     return {"text_value": rounded(float(value))}
 

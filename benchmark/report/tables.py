@@ -103,7 +103,7 @@ def cached_chance(task: Task, store: CellCache) -> Chance:
     if isinstance(found, dict):
         if "constant" in found:
             return Chance(None, math.nan if found["constant"] is None else float(found["constant"]))
-        rows = [_Scored(*row) for row in found["rows"]]
+        rows = [ScoredRow(*row) for row in found["rows"]]
         return Chance(scored_set(task.card.metric, rows, task.card.labels or ()))
     chance = chance_of(task)
     if chance.scored is None:
@@ -132,12 +132,12 @@ def chance_of(task: Task) -> Chance:
     for e in task.split("test"):
         key = (e.label, task.instruction_for(e))
         s = seen[key] if key in seen else seen.setdefault(key, score(e, answer))
-        scored.append(_Scored(e.label, s.answer, s.score, s.errors, s.ref_units, s.value))
+        scored.append(ScoredRow(e.label, s.answer, s.score, s.errors, s.ref_units, s.value))
     return Chance(scored_set(card.metric, scored, card.labels or ()))
 
 
-class _Scored(NamedTuple):
-    """The fields of a record that ``scored_set`` reads (chance needs no full record)."""
+class ScoredRow(NamedTuple):
+    """The fields of a record that ``scored_set`` reads (chance and the speech board need no full record)."""
 
     reference: Any
     answer: Any

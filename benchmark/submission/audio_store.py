@@ -65,7 +65,7 @@ class AudioStore:
         for clip in answer.clips():
             samples, rate, status = _decoded(clip, answer.rate, max_seconds)
             if status is None:
-                status, _ = check_output(samples, rate, min_seconds=0.1, max_seconds=max_seconds)
+                status, _ = check_output(samples, rate, min_seconds=0.1, max_seconds=max_seconds, resample=False)
             if status in NOT_STORED:
                 hashes.append(None)
             else:

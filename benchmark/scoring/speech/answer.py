@@ -63,8 +63,3 @@ class StoredAnswer:
     def status(self) -> str:
         """The answer's status: its first clip that is not ``ok``, else ``ok`` (``missing`` for no clip)."""
         return next((s for s in self.statuses if s != "ok"), "ok" if self.statuses else "missing")
-
-
-def is_audio_answer(output: object) -> bool:
-    """Whether an adapter's output is an audio answer (every other output is text)."""
-    return isinstance(output, AudioAnswer)

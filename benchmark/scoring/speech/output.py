@@ -30,7 +30,7 @@ STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
 
 def check_output(
-    samples: Any, rate: Any, *, min_seconds: float = 0.1, max_seconds: float = 60.0
+    samples: Any, rate: Any, *, min_seconds: float = 0.1, max_seconds: float = 60.0, resample: bool = True
 ) -> tuple[Status, np.ndarray | None]:
     """Check one audio answer and bring it to mono float32 at 16 kHz.
 
@@ -41,6 +41,8 @@ def check_output(
         rate: Its sample rate in Hz.
         min_seconds: Shorter outputs are ``too_short``.
         max_seconds: Longer outputs are ``too_long``; checked before anything is copied.
+        resample: False when only the status is wanted (the harness storing an answer at its own rate): an
+            ``ok`` answer is then returned mono at its own rate, not resampled.
 
     Returns:
         ``(status, audio)``; ``audio`` is None unless ``status`` is ``ok``, and read-only (a
@@ -72,7 +74,7 @@ def check_output(
         return "silent", None
     if lo < -1.0 or hi > 1.0:
         mono = np.clip(mono, -1.0, 1.0)
-    return "ok", _resample(mono, int(rate))
+    return "ok", _resample(mono, int(rate)) if resample else mono
 
 
 def read_output(
