@@ -8,6 +8,7 @@ the plans.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,15 @@ def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Tas
         RunError: some folders break the contract (each finding listed).
     """
     tasks, problems = [], []
-    known = TaskIndex(index)
-    for folder in task_dirs:
-        try:
-            tasks.append(known.load(folder))
-        except TaskLoadError as exc:
-            problems.append(str(exc))
-    known.save()
+    # One background thread hashes the audio the checks read while the checks go on (SHA-256 releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="task-hash") as hasher:
+        known = TaskIndex(index, hasher=hasher)
+        for folder in task_dirs:
+            try:
+                tasks.append(known.load(folder))
+            except TaskLoadError as exc:
+                problems.append(str(exc))
+        known.save()  # primes every task with its content hash
     if problems:
         raise RunError("\n".join(problems) + "\nfix these (see `bench validate`) or leave the tasks out")
     return tasks

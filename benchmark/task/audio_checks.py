@@ -53,8 +53,12 @@ def check_audio(
     deep: bool,
     decoder: Decoder,
     sink: AudioSink | None = None,
+    warn: bool = True,
 ) -> None:
-    """Append every audio finding of the folder (walked as ``index``) to ``out``; ``sink`` gets each file read."""
+    """Append every audio finding of the folder (walked as ``index``) to ``out``; ``sink`` gets each file read.
+
+    ``warn=False`` leaves out the findings that can only be warnings (files no example references).
+    """
     refs = _resolve_refs(root, index, numbered, out)
     candidates = set() if deep else _twin_candidates(index, refs)
     readable, digests = _check_headers(root, index, refs, candidates, out, sink)
@@ -62,8 +66,9 @@ def check_audio(
     if deep and readable:
         pcm_hashes = _check_decoded(root, readable, refs, decoder, out)
     out += _duplicate_findings(root, refs, pcm_hashes if deep else digests, exact=deep)
-    mentioned = set(refs) | {posixpath.normpath(p) for p in unparsed_audio if isinstance(p, str)}
-    out += _unreferenced_findings(root, index, mentioned)
+    if warn:
+        mentioned = set(refs) | {posixpath.normpath(p) for p in unparsed_audio if isinstance(p, str)}
+        out += _unreferenced_findings(root, index, mentioned)
 
 
 def _resolve_refs(
@@ -157,16 +162,22 @@ def _read_whole(path: str, size: int) -> bytes | None:
         AudioError: T310 when the file cannot be read.
     """
     try:
-        with open(path, "rb", buffering=0) as f:
-            data = f.read(size + 1)  # never more than the walk's size (checked against the cap) and one byte
-            while len(data) <= size:  # a regular file answers at once; this covers a short read
-                more = f.read(size + 1 - len(data))
+        fd = os.open(path, _READ_FLAGS)  # a raw descriptor: no file object, no buffer (one call per file of a suite)
+        try:
+            data = os.read(fd, size + 1)  # never more than the walk's size (checked against the cap) and one byte
+            while len(data) < size:  # a regular file answers at once (``size`` bytes: it ended); a short read
+                more = os.read(fd, size + 1 - len(data))
                 if not more:
                     break
                 data += more
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise AudioError("T310", f"cannot be read: {exc}") from exc
     return data if len(data) == size else None
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _check_decoded(

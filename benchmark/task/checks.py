@@ -95,11 +95,14 @@ def validate_task(
     decoder: Decoder = decode_many,
     sink: AudioSink | None = None,
     folder: FolderIndex | None = None,
+    errors_only: bool = False,
 ) -> TaskReport:
     """Check one task folder; ``deep`` decodes every audio file with ``decoder``.
 
     ``sink`` sees the bytes of each audio file read; ``folder`` is a walk of ``root``
-    just taken by the caller (None: walk it here).
+    just taken by the caller (None: walk it here). ``errors_only`` skips the checks
+    that can only warn (the review, unreferenced files, README sections): loading a
+    task for a run needs only to know it breaks nothing.
     """
     report = TaskReport(root=root)
     if not root.is_dir():
@@ -109,9 +112,10 @@ def validate_task(
     numbered, unparsed_audio = _check_examples(root, _CardView.of(raw), report)
     report.examples = [ex for _, ex in numbered]
     index = folder if folder is not None else FolderIndex.scan(root)
-    check_audio(root, index, numbered, unparsed_audio, report.findings, deep=deep, decoder=decoder, sink=sink)
-    _check_readme(root, report.findings)
-    if report.card is not None and not report.errors:
+    out, warn = report.findings, not errors_only
+    check_audio(root, index, numbered, unparsed_audio, out, deep=deep, decoder=decoder, sink=sink, warn=warn)
+    _check_readme(root, report.findings, warn=not errors_only)
+    if report.card is not None and not errors_only and not report.errors:
         report.findings += review_task(root, report.card, numbered)
     return report
 
@@ -356,11 +360,13 @@ def _split_rules(numbered: list[tuple[int, Example]], path: Path, *, has_lines: 
 # ---------------------------------------------------------------- README.md
 
 
-def _check_readme(root: Path, out: list[Finding]) -> None:
+def _check_readme(root: Path, out: list[Finding], warn: bool = True) -> None:
     path = root / "README.md"
     if not path.is_file():
         out.append(make("T400", path, "not found"))
         return
+    if not warn:
+        return  # every other finding here is a warning
     text = path.read_text(encoding="utf-8", errors="replace").lower()
     headings = " ".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
     missing = [name for name, words in README_SECTIONS.items() if not any(w in headings for w in words)]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -109,6 +111,12 @@ def _add_file(h: Any, name: str, data: bytes) -> None:
     h.update(data)
 
 
+HASH_CHUNK = 8 << 20
+"""Bytes gathered before one hashing job is handed to the background hasher (one GIL hand-off per job)."""
+HASH_JOBS = 4
+"""Hashing jobs a load may have queued at once: it holds about ``HASH_CHUNK`` times this in memory at most."""
+
+
 class _ReadAlong:
     """The content hash built from the audio bytes the checks read, so a full load reads each file once.
 
@@ -116,13 +124,23 @@ class _ReadAlong:
     covers task.json and examples.jsonl first, as :attr:`Task.content_hash` does.
     It stands only if the files came in exactly the order and under exactly the
     names that property would hash (every path already normalised, none missing).
+
+    With a ``hasher`` (an executor with one worker) the bytes are hashed there, in
+    jobs of about :data:`HASH_CHUNK` bytes joined into one buffer: SHA-256 releases
+    the GIL on a large buffer, so the checks of the next files and tasks go on on this
+    thread while the previous ones are hashed on the other core. One worker runs the
+    jobs in the order given, which is the order of the hash.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, hasher: Executor | None = None) -> None:
         self.root = str(root)
         self.names: list[str] = []
         self.broken = False
         self._h: Any = None
+        self._hasher = hasher
+        self._parts: list[bytes] = []
+        self._gathered = 0
+        self._jobs: deque[Future[None]] = deque()
 
     def add(self, rel: str, data: bytes) -> None:
         """Take the bytes of the next audio file."""
@@ -134,7 +152,22 @@ class _ReadAlong:
                 self.broken = True
                 return
         self.names.append(rel)
-        _add_file(self._h, rel, data)
+        if self._hasher is None:
+            _add_file(self._h, rel, data)
+            return
+        self._parts += (rel.encode() + b"\0", data)
+        self._gathered += len(data)
+        if self._gathered >= HASH_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._parts or self._hasher is None:
+            return
+        blob = b"".join(self._parts)  # hashing the parts joined gives the same digest as one by one
+        self._parts, self._gathered = [], 0
+        self._jobs.append(self._hasher.submit(self._h.update, blob))
+        while len(self._jobs) > HASH_JOBS:
+            self._jobs.popleft().result()
 
     def _start(self) -> Any:
         h = hashlib.sha256()
@@ -149,11 +182,15 @@ class _ReadAlong:
                 return None
         return h
 
-    def digest(self, task: Task) -> str | None:
-        """The content hash of ``task`` if the files came in its order, else None (hash them again)."""
+    def digest(self, task: Task) -> str | Future[str] | None:
+        """The content hash of ``task`` if the files came in its order (pending with a hasher), else None."""
         if self.broken or self._h is None or self.names != list(task._hashed_files())[2:]:
+            self._parts = []
             return None
-        return str(self._h.hexdigest())
+        if self._hasher is None:
+            return str(self._h.hexdigest())
+        self._flush()
+        return self._hasher.submit(self._h.hexdigest)
 
 
 def _posix(rel: str) -> str:
@@ -179,13 +216,35 @@ def load_task(path: str | Path, folder: FolderIndex | None = None) -> Task:
     Raises:
         TaskLoadError: the folder breaks the contract; the error lists every finding.
     """
+    task, pending = open_task(path, folder)
+    return task if pending is None else settle(task, pending)
+
+
+def open_task(
+    path: str | Path, folder: FolderIndex | None = None, hasher: Executor | None = None
+) -> tuple[Task, Future[str] | None]:
+    """``load_task``, the content hash of the audio the checks read taken on ``hasher`` (None: here).
+
+    Returns the task and its pending content hash (None when there is nothing pending);
+    :func:`settle` primes the task with it. Until then ``content_hash`` would hash the
+    files again: the result is the same, only slower.
+
+    Raises:
+        TaskLoadError: the folder breaks the contract; the error lists every finding.
+    """
     root = Path(path)
-    read_along = _ReadAlong(root)
-    report = validate_task(root, sink=read_along.add, folder=folder)
+    read_along = _ReadAlong(root, hasher)
+    report = validate_task(root, sink=read_along.add, folder=folder, errors_only=True)
     if report.errors or report.card is None:
         raise TaskLoadError(root, report.errors)
     task = Task(root=root, card=report.card, examples=tuple(report.examples))
     digest = read_along.digest(task)
-    if digest is not None:
+    if isinstance(digest, str):
         task.__dict__["content_hash"] = digest  # primes the cached_property with the same bytes' hash
+    return task, digest if isinstance(digest, Future) else None
+
+
+def settle(task: Task, pending: Future[str]) -> Task:
+    """Prime ``task`` with the content hash ``open_task`` left pending (waits for it)."""
+    task.__dict__["content_hash"] = pending.result()
     return task

@@ -25,13 +25,14 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from benchmark.task.audio import FolderIndex
 from benchmark.task.card import Example, TaskCard
-from benchmark.task.folder import Task, load_task
+from benchmark.task.folder import Task, load_task, open_task, settle
 from benchmark.version import __version__
 
 INDEX_FORMAT = 1
@@ -69,12 +70,15 @@ def quick_load(root: Path) -> Task:
 class TaskIndex:
     """Loads tasks through the index file ``path`` (``None``: no index, every load is a full one)."""
 
-    def __init__(self, path: Path | None, settle_ns: int = RACY_NS) -> None:
+    def __init__(self, path: Path | None, settle_ns: int = RACY_NS, hasher: Executor | None = None) -> None:
         self.path = path
         self.settle_ns = settle_ns
         """Folders changed less than this before their check are not stored."""
+        self.hasher = hasher
+        """Where full loads hash the audio they read (``open_task``); their tasks are primed by :meth:`settle`."""
         self.entries: dict[str, dict[str, str]] = self._read()
         self.changed = False
+        self._pending: list[tuple[str, str | None, Task, Future[str]]] = []
 
     def _read(self) -> dict[str, dict[str, str]]:
         if self.path is None:
@@ -90,6 +94,9 @@ class TaskIndex:
 
     def load(self, root: Path) -> Task:
         """The task in ``root``: from the index when its files are unchanged, else fully checked and hashed.
+
+        With a ``hasher``, a fully loaded task's content hash may be pending until :meth:`settle`
+        (or :meth:`save`) primes it.
 
         Raises:
             TaskLoadError: the folder breaks the contract.
@@ -109,14 +116,27 @@ class TaskIndex:
             if task is not None and isinstance(entry.get("hash"), str):
                 task.__dict__["content_hash"] = entry["hash"]  # primes the cached_property
                 return task
-        task = load_task(root, folder)  # the checks reuse this walk
-        if signed is not None and signed[1] < started - self.settle_ns:
-            self.entries[key] = {"signature": signed[0], "hash": task.content_hash}
+        task, pending = open_task(root, folder, self.hasher)  # the checks reuse this walk
+        stored = signed[0] if signed is not None and signed[1] < started - self.settle_ns else None
+        if pending is not None:
+            self._pending.append((key, stored, task, pending))
+        elif stored is not None:
+            self.entries[key] = {"signature": stored, "hash": task.content_hash}
             self.changed = True
         return task
 
+    def settle(self) -> None:
+        """Wait for the content hashes being taken in the background, prime their tasks and index them."""
+        for key, stored, task, pending in self._pending:
+            settle(task, pending)
+            if stored is not None:
+                self.entries[key] = {"signature": stored, "hash": task.content_hash}
+                self.changed = True
+        self._pending.clear()
+
     def save(self) -> None:
-        """Write the index if it changed (atomically), dropping folders that no longer exist."""
+        """Settle, then write the index if it changed (atomically), dropping folders that no longer exist."""
+        self.settle()
         if self.path is None or not self.changed:
             return
         tasks = {k: v for k, v in self.entries.items() if os.path.isdir(k)}

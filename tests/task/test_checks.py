@@ -176,6 +176,15 @@ def test_each_rule_reports_its_code(tmp_path, code, mutate, file, field, line) -
     assert hit.level == CODES[code][0] and hit.fix and hit.message
 
 
+@pytest.mark.parametrize(("code", "mutate", "file", "field", "line"), CASES, ids=[c[0] for c in CASES])
+def test_a_load_finds_every_error_a_full_check_finds(tmp_path, code, mutate, file, field, line) -> None:
+    """Loading skips the checks that can only warn; the errors, and so whether a task loads, are the same."""
+    folder = make_task(tmp_path)
+    mutate(folder)
+    full = validate_task(folder)
+    assert [f.render() for f in validate_task(folder, errors_only=True).errors] == [f.render() for f in full.errors]
+
+
 def test_every_code_has_a_fixture() -> None:
     covered = {c[0] for c in CASES + DEEP_CASES} | {"T314"}  # T314 is tested below with a small cap
     covered |= {"T107", "T135", "T136", "T137", "T213", "T214", "T402"}  # in tests/task/test_review.py

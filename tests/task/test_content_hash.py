@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -11,7 +12,7 @@ from helpers import make_task, read_examples, write_examples
 
 from benchmark.task import load_task
 from benchmark.task.audio import FolderIndex
-from benchmark.task.folder import Task
+from benchmark.task.folder import Task, open_task, settle
 from benchmark.task.index import TaskIndex
 
 
@@ -62,6 +63,28 @@ def test_a_full_load_hashes_every_file(tmp_path: Path, edit) -> None:
     task = load_task(folder)
     fresh = Task(root=task.root, card=task.card, examples=task.examples)  # hashes the files again
     assert task.content_hash == fresh.content_hash == reference_hash(folder)
+
+
+@pytest.mark.parametrize("edit", [_plain, _dotted, _shared, _reordered, _same_clip_two_spellings])
+def test_the_background_hash_is_the_same_hash(tmp_path: Path, monkeypatch, edit) -> None:
+    """Hashed on another thread in small jobs (several queued, the oldest waited for): the same digest."""
+    import benchmark.task.folder as folder_module
+
+    monkeypatch.setattr(folder_module, "HASH_CHUNK", 3000)  # about one clip per job
+    monkeypatch.setattr(folder_module, "HASH_JOBS", 2)
+    folder = make_task(tmp_path)
+    write_examples(folder, edit(read_examples(folder)))
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        task, pending = open_task(folder, hasher=hasher)
+        # Pending unless a path spelling differs from the hash's (then the property hashes the files again).
+        assert (pending is None) == (edit in (_dotted, _same_clip_two_spellings))
+        assert "content_hash" not in task.__dict__
+        assert (settle(task, pending) if pending else task).content_hash == reference_hash(folder)
+        index = TaskIndex(tmp_path / "tasks.json", settle_ns=0, hasher=hasher)
+        indexed = index.load(folder)
+        index.save()  # settles first: the index stores the hash the background took
+    assert indexed.content_hash == reference_hash(folder)
+    assert TaskIndex(tmp_path / "tasks.json").load(folder).content_hash == reference_hash(folder)
 
 
 def test_a_full_load_hash_sees_every_byte(tmp_path: Path) -> None:
