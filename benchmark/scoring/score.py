@@ -64,6 +64,14 @@ def regression_fill(
     return np.where(np.isnan(preds), worst, preds)
 
 
+def _filled(prediction: float | None, reference: float, label_range: tuple[float, float]) -> float:
+    """``regression_fill`` of one prediction (the same float64 arithmetic, without building arrays)."""
+    if prediction is not None and not math.isnan(prediction):
+        return float(prediction)
+    lo, hi = label_range
+    return float(lo) if abs(reference - lo) >= abs(reference - hi) else float(hi)
+
+
 @runtime_checkable
 class Grader(Protocol):
     """A scoring model for a judged metric (the LLM judge): grades an answer against its reference."""
@@ -102,7 +110,7 @@ def score_output(
         return ExampleScore(res.answer, res.tier, score, resolver_version=RESOLVER_VERSION)
     if task_type == "regression":
         res = parse_number(output, instruction=instruction)
-        value = float(regression_fill([res.answer], [float(reference)], label_range)[0])  # type: ignore[list-item]
+        value = _filled(res.answer, float(reference), label_range)  # type: ignore[arg-type]
         score = scorer(value, reference).score
         return ExampleScore(res.answer, res.tier, score, value=value, resolver_version=RESOLVER_VERSION)
     text = extract_answer(output or "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -53,14 +52,23 @@ class Task(BaseModel):
 
     def train_split(self) -> Task:
         """The task with its train examples only: what an adapter may learn from (never a test label)."""
-        return Task(root=self.root, card=self.card, examples=tuple(self.split("train")))
+        # Built from this task's own checked parts, so not validated again (once per task of every run).
+        return Task.model_construct(root=self.root, card=self.card, examples=tuple(self.split("train")))
 
     def instruction_for(self, example: Example) -> str:
         """The instruction a model sees for ``example``: its own, or a stable pick from the card."""
         if example.instruction is not None:
             return example.instruction
-        options = self.card.instructions
-        return options[instruction_index(self.card.name, example.id, len(options))]
+        picked = self._picked.get(example.id)  # asked for by the query, the scorer and the record of each example
+        if picked is None:
+            options = self.card.instructions
+            picked = self._picked[example.id] = options[instruction_index(self.card.name, example.id, len(options))]
+        return picked
+
+    @cached_property
+    def _picked(self) -> dict[str, str]:
+        """The card instruction picked for each example id asked about (a pure function of the name and the id)."""
+        return {}
 
     def audio_files(self, example: Example) -> list[Path]:
         """Absolute paths of the example's clips (containment was checked at load time)."""
@@ -93,16 +101,10 @@ class Task(BaseModel):
                 _add_file(h, _posix(rel), f.read())
         return h.hexdigest()
 
-    def _hashed_files(self) -> Iterator[str]:
+    def _hashed_files(self) -> list[str]:
         """Relative POSIX paths: the card, the examples, then each audio file once, in example order."""
-        yield "task.json"
-        yield "examples.jsonl"
-        seen: set[str] = set()
-        for example in self.examples:
-            for _, rel, _ in example.audio_fields():
-                if rel not in seen:
-                    seen.add(rel)
-                    yield rel
+        audio = dict.fromkeys(rel for example in self.examples for _, rel, _ in example.audio_fields())
+        return ["task.json", "examples.jsonl", *audio]
 
 
 def _add_file(h: Any, name: str, data: bytes) -> None:
@@ -184,7 +186,7 @@ class _ReadAlong:
 
     def digest(self, task: Task) -> str | Future[str] | None:
         """The content hash of ``task`` if the files came in its order (pending with a hasher), else None."""
-        if self.broken or self._h is None or self.names != list(task._hashed_files())[2:]:
+        if self.broken or self._h is None or self.names != task._hashed_files()[2:]:
             self._parts = []
             return None
         if self._hasher is None:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
 from benchmark.scoring import (
@@ -231,6 +233,22 @@ def test_regression_na_scores_the_worst_in_range() -> None:
     assert s.tier == "na" and s.value == 10.0 and s.score == 8.0
     best_guess = score_output("5", 2.0, task_type="regression", metric="mae", label_range=(0.0, 10.0))
     assert best_guess.score < s.score
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prediction=st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-(10**20), 10**20)),
+    reference=st.floats(allow_nan=True, allow_infinity=False),
+    ends=st.tuples(st.floats(-1e9, 1e9), st.floats(-1e9, 1e9)),
+)
+def test_one_filled_prediction_is_regression_fill(prediction, reference, ends) -> None:
+    """Scoring fills one answer without numpy; it must be the array version's number, bit for bit."""
+    from benchmark.scoring.score import _filled, regression_fill
+
+    lo, hi = sorted(ends)
+    expected = float(regression_fill([prediction], [reference], (lo, hi))[0])
+    got = _filled(prediction, reference, (lo, hi))
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
 
 
 def test_empty_output_is_the_worst_score_for_every_metric() -> None:
