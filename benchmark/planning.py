@@ -8,7 +8,6 @@ the plans.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from benchmark.submission.records import read_records, run_path, set_aside
 from benchmark.task import safejson
 from benchmark.task.card import Example, TaskCard
 from benchmark.task.folder import Task, TaskLoadError
+from benchmark.task.hashing import HashPipeline
 from benchmark.task.index import TaskIndex
 from benchmark.version import __version__
 
@@ -52,7 +52,7 @@ def load_tasks(task_dirs: Sequence[Path], index: Path | None = None) -> list[Tas
     """
     tasks, problems = [], []
     # One background thread hashes the audio the checks read while the checks go on (SHA-256 releases the GIL).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="task-hash") as hasher:
+    with HashPipeline() as hasher:
         known = TaskIndex(index, hasher=hasher)
         for folder in task_dirs:
             try:

@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,8 +23,9 @@ set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "speech-benchmark-hypothes
 # Nothing in the tests may reach a model or data hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-# Caches that default to ~/.cache (the cascade's transcripts) go to a throwaway folder instead.
+# Caches that default to ~/.cache (the cascade's transcripts) go to a throwaway folder instead, removed at exit.
 os.environ["BENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-test-cache-")
+atexit.register(shutil.rmtree, os.environ["BENCH_CACHE_DIR"], ignore_errors=True)
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parents[1]

@@ -205,9 +205,12 @@ def append_records(path: Path, records: Iterable[Record], *, sync_every: float =
     lines = "".join(r.model_dump_json(exclude_none=True) + "\n" for r in records)
     if not lines:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = memoryview(lines.encode("utf-8"))
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except FileNotFoundError:  # the first records of a submission: its runs folder does not exist yet
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size
         try:

@@ -159,7 +159,7 @@ def read_header(path: str | os.PathLike[str]) -> AudioHeader:
     return parse_header(head, size) or sf_header(path)
 
 
-def parse_header(data: bytes, size: int) -> AudioHeader | None:
+def parse_header(data: bytes | memoryview, size: int) -> AudioHeader | None:
     """The header of a plain FLAC or PCM WAV file from its first bytes (``data``) and ``size``, else None.
 
     Only the first :data:`HEAD_BYTES` of ``data`` are used, so a caller that read the
@@ -183,7 +183,7 @@ def sf_header(path: str | os.PathLike[str]) -> AudioHeader:
         raise AudioError("T310", f"cannot be decoded as audio: {exc}") from exc
 
 
-def _flac_header(head: bytes) -> AudioHeader | None:
+def _flac_header(head: bytes | memoryview) -> AudioHeader | None:
     """STREAMINFO of a FLAC file that starts with it (no ID3 tag, known length), else None."""
     if len(head) < 42 or head[4] & 0x7F != 0 or int.from_bytes(head[5:8], "big") != 34:
         return None
@@ -197,7 +197,7 @@ def _flac_header(head: bytes) -> AudioHeader | None:
 _WAV_SAMPLE_BITS = {1: (8, 16, 24, 32), 3: (32, 64)}  # PCM, IEEE float
 
 
-def _wav_header(head: bytes, size: int) -> AudioHeader | None:
+def _wav_header(head: bytes | memoryview, size: int) -> AudioHeader | None:
     """A canonical RIFF/WAVE PCM or float header whose chunks fit the file, else None."""
     if (
         len(head) < 44
@@ -217,7 +217,7 @@ def _wav_header(head: bytes, size: int) -> AudioHeader | None:
     return None
 
 
-def _wav_from_fmt(fmt: bytes | None, data_bytes: int) -> AudioHeader | None:
+def _wav_from_fmt(fmt: bytes | memoryview | None, data_bytes: int) -> AudioHeader | None:
     if fmt is None:
         return None
     tag, channels, rate = (

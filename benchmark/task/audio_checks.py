@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from benchmark.findings import Finding, make
 from benchmark.task.audio import (
@@ -31,8 +32,16 @@ from benchmark.task.audio import (
 from benchmark.task.card import Example
 
 Decoder = Callable[[list[str]], list[DecodeResult]]
-AudioSink = Callable[[str, bytes], None]
-"""Receives ``(normalised relative path, whole file bytes)`` of each referenced file, in first-use order."""
+
+
+class AudioSink(Protocol):
+    """Receives the whole bytes of each referenced file, in first-use order (``load_task`` hashes them)."""
+
+    def reserve(self, rel: str, size: int) -> memoryview | None:
+        """Room for the next file's ``size`` bytes and one more, to read it into (None: read it anywhere)."""
+
+    def take(self, rel: str, data: bytes | memoryview) -> None:
+        """The whole bytes of the file ``rel`` (normalised relative path), read into its room if it had one."""
 
 
 @dataclass
@@ -101,7 +110,14 @@ def _splits(refs: dict[str, list[_AudioRef]]) -> dict[str, set[str]]:
     A file only ever used as a reference (a speaker prompt, a clean target) may be shared by train and test: no model
     hears it. A train input that is a test example's target is a leak, and is reported.
     """
-    return {rel: {u.split for u in uses} for rel, uses in refs.items() if any(u.is_input for u in uses)}
+    out = {}
+    for rel, uses in refs.items():
+        if len(uses) == 1:  # the common case: one use
+            if uses[0].is_input:
+                out[rel] = {uses[0].split}
+        elif any(u.is_input for u in uses):
+            out[rel] = {u.split for u in uses}
+    return out
 
 
 def _twin_candidates(index: FolderIndex, refs: dict[str, list[_AudioRef]]) -> set[str]:
@@ -135,7 +151,7 @@ def _check_headers(
         full = os.path.join(base, rel)
         data = None
         try:
-            data = _read_whole(full, size)
+            data = _read_whole(full, size, sink.reserve(rel, size) if sink is not None else None)
             header = parse_header(data, size) if data is not None else None
             if header is None:
                 header = read_header(full)  # libsndfile decides (or the file changed since the walk)
@@ -145,7 +161,7 @@ def _check_headers(
                 digests[rel] = _digest(data)
             continue
         if data is not None and sink is not None:
-            sink(rel, data)
+            sink.take(rel, data)
         if rel in candidates:
             digests[rel] = _digest(data) if data is not None else _quick_digest(root / rel)
         problems = header_problems(header)
@@ -155,8 +171,11 @@ def _check_headers(
     return readable, digests
 
 
-def _read_whole(path: str, size: int) -> bytes | None:
+def _read_whole(path: str, size: int, room: memoryview | None = None) -> bytes | memoryview | None:
     """The bytes of ``path``, or None if it no longer has the ``size`` bytes the folder walk saw.
+
+    With ``room`` (``size + 1`` bytes) the file is read into it and a view of its first
+    ``size`` bytes returned; the one byte more tells a file that grew since the walk.
 
     Raises:
         AudioError: T310 when the file cannot be read.
@@ -164,8 +183,16 @@ def _read_whole(path: str, size: int) -> bytes | None:
     try:
         fd = os.open(path, _READ_FLAGS)  # a raw descriptor: no file object, no buffer (one call per file of a suite)
         try:
+            if room is not None:
+                got = os.readv(fd, [room])
+                while got < size:  # a regular file answers at once (``size`` bytes: it ended); a short read
+                    n = os.readv(fd, [room[got:]])
+                    if not n:
+                        break
+                    got += n
+                return room[:size] if got == size else None
             data = os.read(fd, size + 1)  # never more than the walk's size (checked against the cap) and one byte
-            while len(data) < size:  # a regular file answers at once (``size`` bytes: it ended); a short read
+            while len(data) < size:
                 more = os.read(fd, size + 1 - len(data))
                 if not more:
                     break
@@ -233,7 +260,7 @@ def _duplicate_findings(
     return out
 
 
-def _digest(data: bytes) -> str:
+def _digest(data: bytes | memoryview) -> str:
     """Size and CRC-32 of a file's bytes: a cheap first pass; equal digests are confirmed byte for byte."""
     return f"{len(data)}:{zlib.crc32(data):08x}"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import deque
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from benchmark.task.audio import FolderIndex, read_audio
 from benchmark.task.card import Example, Split, TaskCard
 from benchmark.task.checks import validate_task
+from benchmark.task.hashing import HashPipeline
 
 
 def instruction_index(task_name: str, example_id: str, n: int) -> int:
@@ -47,8 +47,16 @@ class Task(BaseModel):
         return self.card.key
 
     def split(self, split: Split) -> list[Example]:
-        """Examples of one split, in file order."""
-        return [e for e in self.examples if e.split == split]
+        """Examples of one split, in file order (a new list: the caller may change it)."""
+        found = self._splits.get(split)
+        if found is None:
+            found = self._splits[split] = tuple(e for e in self.examples if e.split == split)
+        return list(found)
+
+    @cached_property
+    def _splits(self) -> dict[str, tuple[Example, ...]]:
+        """Each split asked for, once (the examples of a task never change; a run and a build ask often)."""
+        return {}
 
     def train_split(self) -> Task:
         """The task with its train examples only: what an adapter may learn from (never a test label)."""
@@ -107,69 +115,82 @@ class Task(BaseModel):
         return ["task.json", "examples.jsonl", *audio]
 
 
-def _add_file(h: Any, name: str, data: bytes) -> None:
+def _add_file(h: Any, name: str, data: bytes | memoryview) -> None:
     """One file's share of the content hash: its POSIX path, a NUL byte, its bytes."""
     h.update(name.encode() + b"\0")
     h.update(data)
 
 
-HASH_CHUNK = 8 << 20
-"""Bytes gathered before one hashing job is handed to the background hasher (one GIL hand-off per job)."""
-HASH_JOBS = 4
-"""Hashing jobs a load may have queued at once: it holds about ``HASH_CHUNK`` times this in memory at most."""
-
-
 class _ReadAlong:
     """The content hash built from the audio bytes the checks read, so a full load reads each file once.
 
-    The checks hand over each referenced file at its first use (``add``); the hash
+    The checks hand over each referenced file at its first use (:meth:`take`); the hash
     covers task.json and examples.jsonl first, as :attr:`Task.content_hash` does.
     It stands only if the files came in exactly the order and under exactly the
     names that property would hash (every path already normalised, none missing).
 
-    With a ``hasher`` (an executor with one worker) the bytes are hashed there, in
-    jobs of about :data:`HASH_CHUNK` bytes joined into one buffer: SHA-256 releases
-    the GIL on a large buffer, so the checks of the next files and tasks go on on this
-    thread while the previous ones are hashed on the other core. One worker runs the
-    jobs in the order given, which is the order of the hash.
+    With a ``pipeline`` (:mod:`benchmark.task.hashing`) the checks read each file
+    straight into the pipeline's current buffer, after its name (:meth:`reserve`), and
+    each full buffer is hashed on the pipeline's thread while the checks go on.
     """
 
-    def __init__(self, root: Path, hasher: Executor | None = None) -> None:
+    def __init__(self, root: Path, pipeline: HashPipeline | None = None) -> None:
         self.root = str(root)
         self.names: list[str] = []
         self.broken = False
         self._h: Any = None
-        self._hasher = hasher
-        self._parts: list[bytes] = []
-        self._gathered = 0
-        self._jobs: deque[Future[None]] = deque()
+        self._pipeline = pipeline
+        self._buf: bytearray | None = None
+        self._used = 0
 
-    def add(self, rel: str, data: bytes) -> None:
-        """Take the bytes of the next audio file."""
-        if self.broken:
-            return
-        if self._h is None:
+    def _ready(self) -> bool:
+        if self._h is None and not self.broken:
             self._h = self._start()
-            if self._h is None:
-                self.broken = True
-                return
-        self.names.append(rel)
-        if self._hasher is None:
-            _add_file(self._h, rel, data)
-            return
-        self._parts += (rel.encode() + b"\0", data)
-        self._gathered += len(data)
-        if self._gathered >= HASH_CHUNK:
-            self._flush()
+            self.broken = self._h is None
+        return not self.broken
 
-    def _flush(self) -> None:
-        if not self._parts or self._hasher is None:
+    def reserve(self, rel: str, size: int) -> memoryview | None:
+        """Room for the file in the current buffer, after its name (None: no pipeline, or larger than a buffer)."""
+        if self._pipeline is None or not self._ready():
+            return None
+        name = rel.encode() + b"\0"
+        need = len(name) + size + 1
+        if need > self._pipeline.buffer_bytes:
+            return None  # read on its own; ``take`` queues it after what the buffer holds
+        if self._buf is None or self._used + need > len(self._buf):
+            self._hand_over()
+            self._buf = self._pipeline.buffer()
+        start = self._used + len(name)
+        self._buf[self._used : start] = name  # a file not taken after all is written over by the next one
+        return memoryview(self._buf)[start : start + size + 1]
+
+    def take(self, rel: str, data: bytes | memoryview) -> None:
+        """Take the whole bytes of the next audio file (read into the room :meth:`reserve` gave, or not)."""
+        if not self._ready():
             return
-        blob = b"".join(self._parts)  # hashing the parts joined gives the same digest as one by one
-        self._parts, self._gathered = [], 0
-        self._jobs.append(self._hasher.submit(self._h.update, blob))
-        while len(self._jobs) > HASH_JOBS:
-            self._jobs.popleft().result()
+        self.names.append(rel)
+        if self._pipeline is None:
+            _add_file(self._h, rel, data)
+        elif isinstance(data, memoryview) and data.obj is self._buf:
+            self._used += len(rel.encode()) + 1 + len(data)
+        else:
+            self._hand_over()  # in order: what the buffer holds, then this file
+            self._pipeline.submit(_add_file, self._h, rel, bytes(data))
+
+    def _hand_over(self) -> None:
+        """Queue the current buffer's bytes for hashing (or give it back empty)."""
+        if self._buf is not None and self._pipeline is not None:
+            if self._used:
+                self._pipeline.update(self._h, self._buf, self._used)
+            else:
+                self._pipeline.release(self._buf)
+        self._buf, self._used = None, 0
+
+    def discard(self) -> None:
+        """Give the current buffer back unhashed (the load failed, or its hash will be taken again)."""
+        if self._buf is not None and self._pipeline is not None:
+            self._pipeline.release(self._buf)
+        self._buf, self._used = None, 0
 
     def _start(self) -> Any:
         h = hashlib.sha256()
@@ -185,14 +206,14 @@ class _ReadAlong:
         return h
 
     def digest(self, task: Task) -> str | Future[str] | None:
-        """The content hash of ``task`` if the files came in its order (pending with a hasher), else None."""
+        """The content hash of ``task`` if the files came in its order (pending with a pipeline), else None."""
         if self.broken or self._h is None or self.names != task._hashed_files()[2:]:
-            self._parts = []
+            self.discard()
             return None
-        if self._hasher is None:
+        if self._pipeline is None:
             return str(self._h.hexdigest())
-        self._flush()
-        return self._hasher.submit(self._h.hexdigest)
+        self._hand_over()
+        return self._pipeline.submit(self._h.hexdigest)
 
 
 def _posix(rel: str) -> str:
@@ -223,9 +244,9 @@ def load_task(path: str | Path, folder: FolderIndex | None = None) -> Task:
 
 
 def open_task(
-    path: str | Path, folder: FolderIndex | None = None, hasher: Executor | None = None
+    path: str | Path, folder: FolderIndex | None = None, hasher: HashPipeline | None = None
 ) -> tuple[Task, Future[str] | None]:
-    """``load_task``, the content hash of the audio the checks read taken on ``hasher`` (None: here).
+    """``load_task``, the content hash of the audio the checks read taken on ``hasher``'s thread (None: here).
 
     Returns the task and its pending content hash (None when there is nothing pending);
     :func:`settle` primes the task with it. Until then ``content_hash`` would hash the
@@ -236,8 +257,13 @@ def open_task(
     """
     root = Path(path)
     read_along = _ReadAlong(root, hasher)
-    report = validate_task(root, sink=read_along.add, folder=folder, errors_only=True)
+    try:
+        report = validate_task(root, sink=read_along, folder=folder, errors_only=True)
+    except BaseException:
+        read_along.discard()
+        raise
     if report.errors or report.card is None:
+        read_along.discard()
         raise TaskLoadError(root, report.errors)
     task = Task(root=root, card=report.card, examples=tuple(report.examples))
     digest = read_along.digest(task)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import pytest
 from helpers import make_task, read_examples, write_examples
 
-from benchmark.task import load_task
+from benchmark.task import TaskLoadError, load_task
 from benchmark.task.audio import FolderIndex
 from benchmark.task.folder import Task, open_task, settle
+from benchmark.task.hashing import HashPipeline
 from benchmark.task.index import TaskIndex
 
 
@@ -65,16 +65,13 @@ def test_a_full_load_hashes_every_file(tmp_path: Path, edit) -> None:
     assert task.content_hash == fresh.content_hash == reference_hash(folder)
 
 
+@pytest.mark.parametrize("buffer_bytes", [1000, 3000, 1 << 20])  # clips larger than a buffer; about one; all
 @pytest.mark.parametrize("edit", [_plain, _dotted, _shared, _reordered, _same_clip_two_spellings])
-def test_the_background_hash_is_the_same_hash(tmp_path: Path, monkeypatch, edit) -> None:
-    """Hashed on another thread in small jobs (several queued, the oldest waited for): the same digest."""
-    import benchmark.task.folder as folder_module
-
-    monkeypatch.setattr(folder_module, "HASH_CHUNK", 3000)  # about one clip per job
-    monkeypatch.setattr(folder_module, "HASH_JOBS", 2)
+def test_the_background_hash_is_the_same_hash(tmp_path: Path, edit, buffer_bytes: int) -> None:
+    """Read into buffers hashed on another thread (buffers reused, the oldest waited for): the same digest."""
     folder = make_task(tmp_path)
     write_examples(folder, edit(read_examples(folder)))
-    with ThreadPoolExecutor(max_workers=1) as hasher:
+    with HashPipeline(buffer_bytes=buffer_bytes, buffers=2) as hasher:
         task, pending = open_task(folder, hasher=hasher)
         # Pending unless a path spelling differs from the hash's (then the property hashes the files again).
         assert (pending is None) == (edit in (_dotted, _same_clip_two_spellings))
@@ -85,6 +82,21 @@ def test_the_background_hash_is_the_same_hash(tmp_path: Path, monkeypatch, edit)
         index.save()  # settles first: the index stores the hash the background took
     assert indexed.content_hash == reference_hash(folder)
     assert TaskIndex(tmp_path / "tasks.json").load(folder).content_hash == reference_hash(folder)
+
+
+def test_failed_loads_give_their_buffers_back(tmp_path: Path) -> None:
+    """A folder that fails its checks mid-way never keeps a buffer: many failures, then the right hash."""
+    good = make_task(tmp_path / "good")
+    bad = make_task(tmp_path / "bad")
+    rows = read_examples(bad)
+    rows[-1]["audio"] = "audio/missing.flac"  # the other clips are still read into the buffers before it fails
+    write_examples(bad, rows)
+    with HashPipeline(buffer_bytes=3000, buffers=2) as hasher:
+        for _ in range(5):
+            with pytest.raises(TaskLoadError):
+                open_task(bad, hasher=hasher)
+        task, pending = open_task(good, hasher=hasher)
+        assert pending is not None and settle(task, pending).content_hash == reference_hash(good)
 
 
 def test_a_full_load_hash_sees_every_byte(tmp_path: Path) -> None:
