@@ -126,7 +126,7 @@ def chance_of(task: Task) -> Chance:
     if not train or card.task_type in ("audio", "open"):  # floors are systems (silence, copy-input), or a judge
         return Chance(None, METRICS[card.metric].chance_fallback(len(card.labels or ())))
     answer = majority_answer(card.task_type, [e.label for e in train], card.labels or ())
-    score = scorer_for(task)
+    score = scorer_for(task, one_answer=True)
     scored = []
     seen: dict[tuple[Any, str], ExampleScore] = {}  # one answer for all: its score depends on label and instruction
     for e in task.split("test"):

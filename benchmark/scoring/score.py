@@ -11,7 +11,7 @@ import numpy as np
 
 from benchmark.scoring.extract import extract_answer
 from benchmark.scoring.following import Following
-from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver, Tier, resolve_label
+from benchmark.scoring.labels import RESOLVER_VERSION, LabelResolver, Resolution, Tier, resolve_label
 from benchmark.scoring.metrics import METRICS
 from benchmark.scoring.numbers import parse_number
 from benchmark.scoring.speech.answer import StoredAnswer
@@ -72,6 +72,26 @@ def _filled(prediction: float | None, reference: float, label_range: tuple[float
     return float(lo) if abs(reference - lo) >= abs(reference - hi) else float(hi)
 
 
+def _reading(
+    output: str,
+    task_type: str,
+    labels: Sequence[str],
+    instruction: str,
+    resolvers: Sequence[LabelResolver],
+    readings: dict[tuple[str, str], Resolution] | None,
+) -> Resolution:
+    """The label or number ``output`` is read as (kept in ``readings``, when given)."""
+    found = readings.get((output, instruction)) if readings is not None else None
+    if found is None:
+        if task_type == "classification":
+            found = resolve_label(output, labels, instruction=instruction, resolvers=resolvers)
+        else:
+            found = parse_number(output, instruction=instruction)
+        if readings is not None:
+            readings[(output, instruction)] = found
+    return found
+
+
 @runtime_checkable
 class Grader(Protocol):
     """A scoring model for a judged metric (the LLM judge): grades an answer against its reference."""
@@ -101,15 +121,20 @@ def score_output(
     label_range: tuple[float, float] = (0.0, 0.0),
     instruction: str = "",
     resolvers: Sequence[LabelResolver] = (),
+    readings: dict[tuple[str, str], Resolution] | None = None,
 ) -> ExampleScore:
-    """Resolve and score one raw output against its reference."""
+    """Resolve and score one raw output against its reference.
+
+    ``readings`` keeps what each output was read as, by output and instruction, across
+    calls (one answer scored against many references: the chance level).
+    """
     scorer = METRICS[metric].example
     if task_type == "classification":
-        res = resolve_label(output, labels, instruction=instruction, resolvers=resolvers)
+        res = _reading(output, task_type, labels, instruction, resolvers, readings)
         score = scorer(res.answer, reference).score
         return ExampleScore(res.answer, res.tier, score, resolver_version=RESOLVER_VERSION)
     if task_type == "regression":
-        res = parse_number(output, instruction=instruction)
+        res = _reading(output, task_type, labels, instruction, resolvers, readings)
         value = _filled(res.answer, float(reference), label_range)  # type: ignore[arg-type]
         score = scorer(value, reference).score
         return ExampleScore(res.answer, res.tier, score, value=value, resolver_version=RESOLVER_VERSION)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.scoring.following import follow
-from benchmark.scoring.labels import LabelResolver
+from benchmark.scoring.labels import LabelResolver, Resolution
 from benchmark.scoring.score import ExampleScore, score_output
 from benchmark.scoring.speech.answer import StoredAnswer
 from benchmark.submission.audio_scorer import AudioNotStored, AudioScorer
@@ -27,10 +27,14 @@ def label_range(task: Task) -> tuple[float, float]:
     return (min(values), max(values)) if values else (0.0, 0.0)
 
 
-def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = (), submission: Path | None = None) -> Scorer:
+def scorer_for(
+    task: Task, resolvers: Sequence[LabelResolver] = (), submission: Path | None = None, *, one_answer: bool = False
+) -> Scorer:
     """A function scoring one raw output for an example of ``task``.
 
     An ``audio`` task's answers are files the harness writes under ``submission`` (required for one).
+    ``one_answer``: the calls score one answer (the chance level's), so each reading of it
+    (per instruction) is kept for the next call.
     """
     card = task.card
     if card.task_type == "audio":
@@ -39,6 +43,7 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = (), submission: 
         audio = submission / "audio"
         return AudioScorer(task, AudioStore(audio), ScoreCache(audio / "scores.jsonl"))
     bounds = label_range(task) if card.task_type == "regression" else (0.0, 0.0)
+    readings: dict[tuple[str, str], Resolution] | None = {} if one_answer else None
 
     def read(example: Example, output: str) -> ExampleScore:
         return score_output(
@@ -50,6 +55,7 @@ def scorer_for(task: Task, resolvers: Sequence[LabelResolver] = (), submission: 
             label_range=bounds,
             instruction=task.instruction_for(example),
             resolvers=resolvers,
+            readings=readings,
         )
 
     def score(example: Example, output: str) -> ExampleScore:

@@ -163,3 +163,31 @@ def test_leaderboard_json_is_what_json_dumps_wrote(built, tmp_path: Path) -> Non
         "a": [],
     }
     assert tables_json(odd) == json.dumps(odd, indent=2, sort_keys=True)
+
+
+def test_chance_reads_its_one_answer_once_with_the_same_scores() -> None:
+    """The chance level keeps each reading of its constant answer; every row equals scoring it afresh."""
+    from benchmark.report.tables import ScoredRow
+    from benchmark.scoring.chance import majority_answer
+    from benchmark.submission.scorer import scorer_for
+
+    tasks = load_tasks(discover_task_dirs([Path(__file__).resolve().parents[2] / "tasks"]))
+    checked = 0
+    for task in tasks:
+        chance = chance_of(task)
+        if chance.scored is None:
+            continue
+        card = task.card
+        answer = majority_answer(card.task_type, [e.label for e in task.split("train")], card.labels or ())
+        fresh = scorer_for(task)  # no kept readings
+        rows = [fresh(e, answer) for e in task.split("test")]
+        expected = [
+            ScoredRow(e.label, s.answer, s.score, s.errors, s.ref_units, s.value)
+            for e, s in zip(task.split("test"), rows, strict=True)
+        ]
+        got = scored_set(card.metric, expected, card.labels or ())
+        assert chance.scored.answers == got.answers, task.key
+        assert np.array_equal(chance.scored.scores, got.scores, equal_nan=True), task.key
+        assert _same_float(chance.value(), got.value()), task.key
+        checked += 1
+    assert checked >= 20
