@@ -174,8 +174,11 @@ def _check_headers(
 def _read_whole(path: str, size: int, room: memoryview | None = None) -> bytes | memoryview | None:
     """The bytes of ``path``, or None if it no longer has the ``size`` bytes the folder walk saw.
 
-    With ``room`` (``size + 1`` bytes) the file is read into it and a view of its first
-    ``size`` bytes returned; the one byte more tells a file that grew since the walk.
+    The first read asks for one byte more than ``size``, so a file that grew since the
+    walk is told; a read that stops at ``size`` is taken as the end of the file (one
+    that grows at that very moment is read as it was walked, and its next load, which
+    sees another size, checks and hashes it again). With ``room`` (``size + 1`` bytes)
+    the file is read into it and a view of its first ``size`` bytes returned.
 
     Raises:
         AudioError: T310 when the file cannot be read.

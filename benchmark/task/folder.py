@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -35,6 +36,14 @@ class Task(BaseModel):
     """The parsed ``task.json``."""
     examples: tuple[Example, ...]
     """Examples in file order."""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Task:
+        """A copy; one with other fields forgets what was worked out from the old ones (hash, splits, picks)."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            for key in _WORKED_OUT:
+                copy.__dict__.pop(key, None)
+        return copy
 
     @property
     def name(self) -> str:
@@ -173,9 +182,10 @@ class _ReadAlong:
             _add_file(self._h, rel, data)
         elif isinstance(data, memoryview) and data.obj is self._buf:
             self._used += len(rel.encode()) + 1 + len(data)
-        else:
-            self._hand_over()  # in order: what the buffer holds, then this file
-            self._pipeline.submit(_add_file, self._h, rel, bytes(data))
+        else:  # larger than a buffer: hashed here, after what is queued (a queue of such files has no bound)
+            self._hand_over()
+            self._pipeline.drain()
+            _add_file(self._h, rel, data)
 
     def _hand_over(self) -> None:
         """Queue the current buffer's bytes for hashing (or give it back empty)."""
@@ -221,6 +231,10 @@ def _posix(rel: str) -> str:
     if "//" in rel or rel.startswith("./") or "/./" in rel or rel.endswith("/."):
         return PurePosixPath(rel).as_posix()
     return rel
+
+
+_WORKED_OUT = ("content_hash", "_splits", "_picked")
+"""The cached properties of a :class:`Task`."""
 
 
 class TaskLoadError(Exception):

@@ -25,7 +25,8 @@ T = TypeVar("T")
 BUFFER_BYTES = 4 << 20
 """Size of one buffer: files are gathered until the next one does not fit, then the buffer is hashed."""
 BUFFERS = 4
-"""Buffers at most: what a pipeline holds in memory is about ``BUFFER_BYTES`` times this (and one larger file)."""
+"""Buffers at most: what a pipeline holds in memory is about ``BUFFER_BYTES`` times this (a file larger than a
+buffer is hashed on the caller's thread, once every queued job is done: see :meth:`HashPipeline.drain`)."""
 
 
 class HashPipeline:
@@ -48,7 +49,7 @@ class HashPipeline:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._executor.shutdown(wait=True)
+        self._executor.shutdown(wait=True, cancel_futures=kind is not None)  # a failed load hashes nothing more
 
     def buffer(self) -> bytearray:
         """A buffer no job reads any more: an idle one, a new one, or the oldest one hashed (waited for)."""
@@ -68,6 +69,13 @@ class HashPipeline:
     def update(self, h: Any, buf: bytearray, used: int) -> None:
         """Queue ``h.update`` with the first ``used`` bytes of ``buf``; the buffer is reused once that is done."""
         self._hashing.append((buf, self._executor.submit(h.update, memoryview(buf)[:used])))
+
+    def drain(self) -> None:
+        """Wait for every queued buffer to be hashed (before hashing on the caller's thread, in order)."""
+        while self._hashing:
+            buf, job = self._hashing.popleft()
+            job.result()
+            self._idle.append(buf)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """Queue any other step of a hash (after the updates queued before it)."""

@@ -118,6 +118,9 @@ class TaskIndex:
             if task is not None and isinstance(entry.get("hash"), str):
                 task.__dict__["content_hash"] = entry["hash"]  # primes the cached_property
                 return task
+        for waiting in self._pending:
+            if waiting[0] == key:
+                return waiting[2]  # listed twice: loaded a moment ago, its hash still being taken
         task, pending = open_task(root, folder, self.hasher)  # the checks reuse this walk
         stored = signed[0] if signed is not None and signed[1] < started - self.settle_ns else None
         if pending is not None:

@@ -84,6 +84,28 @@ def test_the_background_hash_is_the_same_hash(tmp_path: Path, edit, buffer_bytes
     assert TaskIndex(tmp_path / "tasks.json").load(folder).content_hash == reference_hash(folder)
 
 
+def test_files_larger_than_a_buffer_are_hashed_in_turn_not_queued(tmp_path: Path) -> None:
+    """A clip larger than a buffer is hashed on the loading thread once the queue is done: memory stays bounded."""
+    folder = make_task(tmp_path)
+    with HashPipeline(buffer_bytes=1000, buffers=2) as hasher:  # every clip is larger than a buffer
+        queued: list[str] = []
+        submit = hasher.submit
+        hasher.submit = lambda fn, *args: queued.append(fn.__name__) or submit(fn, *args)  # type: ignore[method-assign]
+        task, pending = open_task(folder, hasher=hasher)
+        assert pending is not None and settle(task, pending).content_hash == reference_hash(folder)
+    assert queued == ["hexdigest"]
+
+
+def test_a_copy_with_other_examples_forgets_its_splits_and_hash(tmp_path: Path) -> None:
+    task = load_task(make_task(tmp_path))
+    train, first = task.split("train"), task.content_hash
+    task.instruction_for(task.examples[0])
+    copy = task.model_copy(update={"examples": task.examples[:3]})
+    assert copy.split("train") == [e for e in task.examples[:3] if e.split == "train"] != train
+    assert "content_hash" not in copy.__dict__ and task.split("train") == train and task.content_hash == first
+    assert task.model_copy().__dict__.get("content_hash") == first  # a plain copy keeps what it knew
+
+
 def test_failed_loads_give_their_buffers_back(tmp_path: Path) -> None:
     """A folder that fails its checks mid-way never keeps a buffer: many failures, then the right hash."""
     good = make_task(tmp_path / "good")
