@@ -130,6 +130,9 @@ def _add_file(h: Any, name: str, data: bytes | memoryview) -> None:
     h.update(data)
 
 
+_NO_VIEW = memoryview(b"")
+
+
 class _ReadAlong:
     """The content hash built from the audio bytes the checks read, so a full load reads each file once.
 
@@ -150,7 +153,11 @@ class _ReadAlong:
         self._h: Any = None
         self._pipeline = pipeline
         self._buf: bytearray | None = None
+        self._view = _NO_VIEW
+        """``self._buf`` as a memoryview (one per buffer, sliced for each file)."""
         self._used = 0
+        self._reserved = 0
+        """Bytes the last :meth:`reserve` set aside (name and file), added to ``_used`` if the file is taken."""
 
     def _ready(self) -> bool:
         if self._h is None and not self.broken:
@@ -169,9 +176,11 @@ class _ReadAlong:
         if self._buf is None or self._used + need > len(self._buf):
             self._hand_over()
             self._buf = self._pipeline.buffer()
+            self._view = memoryview(self._buf)
         start = self._used + len(name)
-        self._buf[self._used : start] = name  # a file not taken after all is written over by the next one
-        return memoryview(self._buf)[start : start + size + 1]
+        self._view[self._used : start] = name  # a file not taken after all is written over by the next one
+        self._reserved = need - 1
+        return self._view[start : start + size + 1]
 
     def take(self, rel: str, data: bytes | memoryview) -> None:
         """Take the whole bytes of the next audio file (read into the room :meth:`reserve` gave, or not)."""
@@ -181,7 +190,7 @@ class _ReadAlong:
         if self._pipeline is None:
             _add_file(self._h, rel, data)
         elif isinstance(data, memoryview) and data.obj is self._buf:
-            self._used += len(rel.encode()) + 1 + len(data)
+            self._used += self._reserved  # read into the room the last reserve gave
         else:  # larger than a buffer: hashed here, after what is queued (a queue of such files has no bound)
             self._hand_over()
             self._pipeline.drain()
@@ -194,13 +203,13 @@ class _ReadAlong:
                 self._pipeline.update(self._h, self._buf, self._used)
             else:
                 self._pipeline.release(self._buf)
-        self._buf, self._used = None, 0
+        self._buf, self._view, self._used = None, _NO_VIEW, 0
 
     def discard(self) -> None:
         """Give the current buffer back unhashed (the load failed, or its hash will be taken again)."""
         if self._buf is not None and self._pipeline is not None:
             self._pipeline.release(self._buf)
-        self._buf, self._used = None, 0
+        self._buf, self._view, self._used = None, _NO_VIEW, 0
 
     def _start(self) -> Any:
         h = hashlib.sha256()
