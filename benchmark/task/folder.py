@@ -38,7 +38,10 @@ class Task(BaseModel):
     """Examples in file order."""
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Task:
-        """A copy; one with other fields forgets what was worked out from the old ones (hash, splits, picks)."""
+        """A copy; one with other fields forgets what was worked out from the old ones (hash, splits, picks).
+
+        Its ``content_hash`` is then taken again, over the files its own examples name.
+        """
         copy = super().model_copy(update=update, deep=deep)
         if update:
             for key in _WORKED_OUT:
@@ -156,8 +159,10 @@ class _ReadAlong:
         self._view = _NO_VIEW
         """``self._buf`` as a memoryview (one per buffer, sliced for each file)."""
         self._used = 0
+        self._room: memoryview | None = None
+        """The room the last :meth:`reserve` gave (None once taken or given up)."""
         self._reserved = 0
-        """Bytes the last :meth:`reserve` set aside (name and file), added to ``_used`` if the file is taken."""
+        """Bytes that room set aside (name and file), added to ``_used`` if the file is taken."""
 
     def _ready(self) -> bool:
         if self._h is None and not self.broken:
@@ -180,7 +185,8 @@ class _ReadAlong:
         start = self._used + len(name)
         self._view[self._used : start] = name  # a file not taken after all is written over by the next one
         self._reserved = need - 1
-        return self._view[start : start + size + 1]
+        self._room = self._view[start : start + size + 1]
+        return self._room
 
     def take(self, rel: str, data: bytes | memoryview) -> None:
         """Take the whole bytes of the next audio file (read into the room :meth:`reserve` gave, or not)."""
@@ -189,8 +195,11 @@ class _ReadAlong:
         self.names.append(rel)
         if self._pipeline is None:
             _add_file(self._h, rel, data)
-        elif isinstance(data, memoryview) and data.obj is self._buf:
+        elif self._room is not None and isinstance(data, memoryview) and data.obj is self._buf and (
+            len(data) == len(self._room) - 1
+        ):
             self._used += self._reserved  # read into the room the last reserve gave
+            self._room = None
         else:  # larger than a buffer: hashed here, after what is queued (a queue of such files has no bound)
             self._hand_over()
             self._pipeline.drain()
@@ -203,13 +212,13 @@ class _ReadAlong:
                 self._pipeline.update(self._h, self._buf, self._used)
             else:
                 self._pipeline.release(self._buf)
-        self._buf, self._view, self._used = None, _NO_VIEW, 0
+        self._buf, self._view, self._room, self._used = None, _NO_VIEW, None, 0
 
     def discard(self) -> None:
         """Give the current buffer back unhashed (the load failed, or its hash will be taken again)."""
         if self._buf is not None and self._pipeline is not None:
             self._pipeline.release(self._buf)
-        self._buf, self._view, self._used = None, _NO_VIEW, 0
+        self._buf, self._view, self._room, self._used = None, _NO_VIEW, None, 0
 
     def _start(self) -> Any:
         h = hashlib.sha256()
@@ -282,13 +291,12 @@ def open_task(
     read_along = _ReadAlong(root, hasher)
     try:
         report = validate_task(root, sink=read_along, folder=folder, errors_only=True)
+        if report.errors or report.card is None:
+            raise TaskLoadError(root, report.errors)
+        task = Task(root=root, card=report.card, examples=tuple(report.examples))
     except BaseException:
-        read_along.discard()
+        read_along.discard()  # its buffer goes back to the pipeline, unhashed
         raise
-    if report.errors or report.card is None:
-        read_along.discard()
-        raise TaskLoadError(root, report.errors)
-    task = Task(root=root, card=report.card, examples=tuple(report.examples))
     digest = read_along.digest(task)
     if isinstance(digest, str):
         task.__dict__["content_hash"] = digest  # primes the cached_property with the same bytes' hash

@@ -52,10 +52,10 @@ class HashPipeline:
         self._executor.shutdown(wait=True, cancel_futures=kind is not None)  # a failed load hashes nothing more
 
     def buffer(self) -> bytearray:
-        """A buffer no job reads any more: an idle one, a new one, or the oldest one hashed (waited for)."""
+        """A buffer no job reads: an idle one, the oldest one hashed (waited for at the limit), or a new one."""
         if self._idle:
             return self._idle.pop()
-        if self._hashing and self._hashing[0][1].done() or self._made >= self.buffers:
+        if self._hashing and (self._hashing[0][1].done() or self._made >= self.buffers):
             buf, job = self._hashing.popleft()
             job.result()
             return buf

@@ -164,3 +164,26 @@ def test_the_folder_signature_changes_with_any_file(tmp_path: Path) -> None:
     assert second is not None and second[0] != first[0]
     (folder / "link.flac").symlink_to(folder / "audio" / "0000.flac")
     assert FolderIndex.scan(folder).signature() is None
+
+
+def test_only_the_last_room_counts_as_read_in_place(tmp_path: Path) -> None:
+    """A view that is not the last reserved room is hashed as given, never counted as that room's bytes."""
+    from benchmark.task.folder import _ReadAlong
+
+    folder = make_task(tmp_path)
+    with HashPipeline(buffer_bytes=1 << 16, buffers=2) as hasher:
+        read_along = _ReadAlong(folder, hasher)
+        room = read_along.reserve("a.wav", 10)
+        assert room is not None
+        room[:10] = b"0123456789"
+        read_along.take("a.wav", room[:10])
+        assert read_along.reserve("b.wav", 3) is not None  # its read fails: never taken
+        read_along.take("c.wav", room[:5])  # an older view
+        read_along._hand_over()
+        hasher.drain()
+        got = read_along._h.hexdigest()
+    h = hashlib.sha256()
+    for name in ("task.json", "examples.jsonl"):
+        h.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    h.update(b"a.wav\0" + b"0123456789" + b"c.wav\0" + b"01234")
+    assert got == h.hexdigest()
