@@ -293,7 +293,7 @@ def open_task(
         report = validate_task(root, sink=read_along, folder=folder, errors_only=True)
         if report.errors or report.card is None:
             raise TaskLoadError(root, report.errors)
-        task = Task(root=root, card=report.card, examples=tuple(report.examples))
+        task = Task.model_construct(root=root, card=report.card, examples=tuple(report.examples))  # parts checked
     except BaseException:
         read_along.discard()  # its buffer goes back to the pipeline, unhashed
         raise

@@ -66,7 +66,7 @@ def quick_load(root: Path) -> Task:
     with (root / "examples.jsonl").open("rb") as f:
         lines = [line for line in f if line.strip()]
     examples = tuple(_EXAMPLES.validate_json(b"[" + b",".join(lines) + b"]"))
-    return Task(root=root, card=card, examples=examples)
+    return Task.model_construct(root=root, card=card, examples=examples)  # both just validated
 
 
 class TaskIndex:
