@@ -177,7 +177,7 @@ class _ReadAlong:
         name = rel.encode() + b"\0"
         need = len(name) + size + 1
         if need > self._pipeline.buffer_bytes:
-            return None  # read on its own; ``take`` queues it after what the buffer holds
+            return None  # read on its own; ``take`` hashes it once what is queued is done
         if self._buf is None or self._used + need > len(self._buf):
             self._hand_over()
             self._buf = self._pipeline.buffer()
@@ -195,12 +195,16 @@ class _ReadAlong:
         self.names.append(rel)
         if self._pipeline is None:
             _add_file(self._h, rel, data)
-        elif self._room is not None and isinstance(data, memoryview) and data.obj is self._buf and (
-            len(data) == len(self._room) - 1
+        elif (
+            self._room is not None
+            and isinstance(data, memoryview)
+            and data.obj is self._buf
+            and (len(data) == len(self._room) - 1)
         ):
             self._used += self._reserved  # read into the room the last reserve gave
             self._room = None
-        else:  # larger than a buffer: hashed here, after what is queued (a queue of such files has no bound)
+        else:  # other bytes (a file larger than a buffer): hashed here once the queue drains (queued, they would
+            # all be held in memory at once)
             self._hand_over()
             self._pipeline.drain()
             _add_file(self._h, rel, data)
